@@ -1,0 +1,2 @@
+namespace QueueApi.Tests;
+public class T { [Fact] public void A() => Assert.True(true); }
