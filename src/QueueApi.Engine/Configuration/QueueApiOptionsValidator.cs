@@ -1,0 +1,74 @@
+using System.ComponentModel.DataAnnotations;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Options;
+using QueueApi.Engine.Handlers;
+
+namespace QueueApi.Engine.Configuration;
+
+/// <summary>Checks every queue's settings and names the configuration key that is wrong.</summary>
+internal sealed partial class QueueApiOptionsValidator(HandlerCatalog handlers) : IValidateOptions<QueueApiOptions>
+{
+    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,62}$")]
+    private static partial Regex QueueName();
+
+    public ValidateOptionsResult Validate(string? name, QueueApiOptions options)
+    {
+        var errors = new List<string>();
+        const string root = QueueApiOptions.SectionName;
+        foreach (var (queue, q) in options.Queues)
+        {
+            var key = $"{root}:Queues:{queue}";
+            if (!QueueName().IsMatch(queue))
+            {
+                errors.Add($"{key}: queue name '{queue}' is invalid; use 1-63 lowercase letters, digits or '-', starting with a letter or digit.");
+            }
+
+            if (q is null)
+            {
+                errors.Add($"{key}: settings are missing.");
+                continue;
+            }
+
+            var results = new List<ValidationResult>();
+            Validator.TryValidateObject(q, new ValidationContext(q), results, validateAllProperties: true);
+            Validator.TryValidateObject(q.CircuitBreaker, new ValidationContext(q.CircuitBreaker), results, validateAllProperties: true);
+            foreach (var r in results)
+            {
+                foreach (var member in r.MemberNames.DefaultIfEmpty(""))
+                {
+                    errors.Add($"{key}:{member}: {r.ErrorMessage}");
+                }
+            }
+
+            if (!string.IsNullOrEmpty(q.Handler) && !handlers.Contains(q.Handler))
+            {
+                errors.Add($"{key}:Handler: unknown handler '{q.Handler}'; registered handlers: {string.Join(", ", handlers.Names.Order())}.");
+            }
+
+            Positive(errors, $"{key}:BaseDelay", q.BaseDelay, allowZero: true);
+            Positive(errors, $"{key}:MaxDelay", q.MaxDelay, allowZero: true);
+            Positive(errors, $"{key}:AttemptTimeout", q.AttemptTimeout);
+            Positive(errors, $"{key}:StuckGrace", q.StuckGrace);
+            Positive(errors, $"{key}:CircuitBreaker:BreakDuration", q.CircuitBreaker.BreakDuration);
+            Positive(errors, $"{key}:CircuitBreaker:SamplingDuration", q.CircuitBreaker.SamplingDuration);
+            if (q.MaxDelay < q.BaseDelay)
+            {
+                errors.Add($"{key}:MaxDelay: must be at least BaseDelay ({q.BaseDelay}).");
+            }
+        }
+
+        var s = options.Shutdown;
+        Positive(errors, $"{root}:Shutdown:DrainTimeout", s.DrainTimeout, allowZero: true);
+        Positive(errors, $"{root}:Shutdown:CancelGrace", s.CancelGrace);
+        Positive(errors, $"{root}:Shutdown:JoinTimeout", s.JoinTimeout);
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static void Positive(List<string> errors, string key, TimeSpan value, bool allowZero = false)
+    {
+        if (value < TimeSpan.Zero || (!allowZero && value == TimeSpan.Zero))
+        {
+            errors.Add($"{key}: must be {(allowZero ? "zero or more" : "more than zero")} (was {value}).");
+        }
+    }
+}

@@ -1,0 +1,71 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using QueueApi.Engine.Messages;
+using QueueApi.Engine.Workers;
+
+namespace QueueApi.Engine.Diagnostics;
+
+/// <summary>
+/// The engine's instruments, named after OpenTelemetry's messaging conventions where they apply.
+/// Counts are observed from the queues' books, so the hot path pays only for the duration histogram.
+/// </summary>
+public sealed class EngineMetrics : IDisposable
+{
+    public const string MeterName = "QueueApi";
+
+    private readonly Meter _meter;
+    private readonly Histogram<double> _duration;
+
+    public EngineMetrics(IMeterFactory meterFactory, Func<IEnumerable<Queues.WorkQueue>> queues)
+    {
+        ArgumentNullException.ThrowIfNull(meterFactory);
+        _meter = meterFactory.Create(MeterName);
+        _duration = _meter.CreateHistogram<double>(
+            "messaging.process.duration", "s", "Duration of processing one message, all attempts included.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30] });
+
+        _meter.CreateObservableCounter("messaging.client.sent.messages", () => Each(queues(), q => q.Counts().Accepted), "{message}", "Messages accepted into a queue.");
+        _meter.CreateObservableCounter("messaging.client.consumed.messages", () => Each(queues(), q => q.Counts() is var c ? c.Accepted - c.Queued - c.Dropped : 0), "{message}", "Messages taken by a worker.");
+        _meter.CreateObservableCounter("queueapi.messages.completed", () => Outcomes(queues()), "{message}", "Messages that reached a final state, by outcome.");
+        _meter.CreateObservableUpDownCounter("queueapi.queue.depth", () => Each(queues(), q => (long)q.Store.Count), "{message}", "Messages waiting for a worker.");
+        _meter.CreateObservableUpDownCounter("queueapi.workers.alive", () => Each(queues(), q => (long)q.Workers.Count(w => w.Thread.IsAlive)), "{thread}", "Worker threads alive.");
+        _meter.CreateObservableUpDownCounter("queueapi.workers.busy", () => Each(queues(), q => (long)q.Workers.Count(w => w.State is WorkerState.Busy or WorkerState.Retrying)), "{thread}", "Worker threads processing a message.");
+    }
+
+    internal void RecordProcessed(string queue, MessageStatus outcome, TimeSpan elapsed)
+    {
+        if (!_duration.Enabled)
+        {
+            return;
+        }
+
+        var tags = new TagList { { "messaging.system", "queueapi" }, { "messaging.destination.name", queue } };
+        if (outcome != MessageStatus.Succeeded)
+        {
+            tags.Add("error.type", outcome.ToString());
+        }
+
+        _duration.Record(elapsed.TotalSeconds, tags);
+    }
+
+    private static IEnumerable<Measurement<long>> Each(IEnumerable<Queues.WorkQueue> queues, Func<Queues.WorkQueue, long> value) =>
+        queues.Select(q => new Measurement<long>(value(q), Destination(q.Name)));
+
+    private static IEnumerable<Measurement<long>> Outcomes(IEnumerable<Queues.WorkQueue> queues)
+    {
+        foreach (var q in queues)
+        {
+            var c = q.Counts();
+            yield return new(c.Succeeded, Destination(q.Name), Outcome("succeeded"));
+            yield return new(c.Failed, Destination(q.Name), Outcome("failed"));
+            yield return new(c.DeadLettered, Destination(q.Name), Outcome("dead_lettered"));
+            yield return new(c.Dropped, Destination(q.Name), Outcome("dropped"));
+        }
+    }
+
+    private static KeyValuePair<string, object?> Destination(string queue) => new("messaging.destination.name", queue);
+
+    private static KeyValuePair<string, object?> Outcome(string outcome) => new("queueapi.outcome", outcome);
+
+    public void Dispose() => _meter.Dispose();
+}

@@ -1,0 +1,37 @@
+namespace QueueApi.Engine.Handlers;
+
+/// <summary>Processes one message. Register implementations by name with <c>AddQueueHandler&lt;T&gt;("name")</c>.</summary>
+/// <remarks>
+/// Runs on a dedicated worker thread. Honour the cancellation token: it fires at the attempt's time
+/// limit and at shutdown. A handler that ignores it past the queue's grace period marks its worker as stuck.
+/// Throw to fail the attempt (it is retried); throw <see cref="PermanentMessageException"/> to fail it for good.
+/// </remarks>
+public interface IMessageHandler
+{
+    ValueTask HandleAsync(MessageContext context, CancellationToken cancellationToken);
+}
+
+/// <summary>What a handler sees of the message it processes.</summary>
+public readonly record struct MessageContext(string Id, string Queue, ReadOnlyMemory<byte> Payload, int Attempt, string WorkerId);
+
+/// <summary>Thrown by a handler for a message that no retry can fix: it ends <c>failed</c> at once.</summary>
+public sealed class PermanentMessageException : Exception
+{
+    public PermanentMessageException() { }
+
+    public PermanentMessageException(string message) : base(message) { }
+
+    public PermanentMessageException(string message, Exception inner) : base(message, inner) { }
+}
+
+/// <summary>The names of the registered handlers, so configuration can be checked at start-up.</summary>
+public sealed class HandlerCatalog
+{
+    private readonly HashSet<string> _names = new(StringComparer.Ordinal);
+
+    public IReadOnlyCollection<string> Names => _names;
+
+    public bool Contains(string name) => _names.Contains(name);
+
+    internal void Add(string name) => _names.Add(name);
+}

@@ -1,0 +1,39 @@
+using QueueApi.Engine.Messages;
+
+namespace QueueApi.Engine.Queues;
+
+/// <summary>
+/// Where a queue keeps the messages that wait for a worker. The seam for a durable store later:
+/// writes never block, reads wait with a timeout and a token.
+/// </summary>
+public interface IQueueStore
+{
+    int Count { get; }
+
+    int Capacity { get; }
+
+    /// <summary>Adds one message if there is room; never waits.</summary>
+    bool TryAdd(QueueMessage message);
+
+    /// <summary>Adds all messages or none, if there is room for all; never waits.</summary>
+    bool TryAddRange(IReadOnlyList<QueueMessage> messages);
+
+    /// <summary>Takes the next message, waiting up to <paramref name="timeout"/>.</summary>
+    /// <returns><see cref="TakeResult.Taken"/>, <see cref="TakeResult.TimedOut"/>, or <see cref="TakeResult.Completed"/> once the store was completed and is empty.</returns>
+    /// <exception cref="OperationCanceledException">When <paramref name="cancellationToken"/> fires.</exception>
+    TakeResult TryTake(out QueueMessage? message, TimeSpan timeout, CancellationToken cancellationToken);
+
+    /// <summary>Takes a message only if one is ready; for sweeping what is left at shutdown.</summary>
+    bool TryTakeNow(out QueueMessage? message);
+
+    /// <summary>No more adds; readers still get what is stored, then <see cref="TakeResult.Completed"/>.</summary>
+    void Complete();
+}
+
+/// <summary>The outcome of a bounded read.</summary>
+public enum TakeResult
+{
+    Taken,
+    TimedOut,
+    Completed,
+}

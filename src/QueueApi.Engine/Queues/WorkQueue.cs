@@ -1,0 +1,409 @@
+using System.Collections.Concurrent;
+using Polly;
+using Polly.CircuitBreaker;
+using QueueApi.Engine.Configuration;
+using QueueApi.Engine.Handlers;
+using QueueApi.Engine.Messages;
+using QueueApi.Engine.Workers;
+
+namespace QueueApi.Engine.Queues;
+
+/// <summary>One named queue: its store, its worker pool, its failure policy and its books.</summary>
+/// <remarks>
+/// The books always satisfy accepted = succeeded + failed + deadLettered + dropped + queued + inFlight + retrying.
+/// Each message moves between those buckets one step at a time, by the one thread that owns it then.
+/// </remarks>
+public sealed class WorkQueue
+{
+    private readonly TimeProvider _time;
+    private readonly ConcurrentDictionary<string, QueueMessage> _index = new(StringComparer.Ordinal);
+    private readonly Lock _finishedLock = new();
+    private readonly Queue<QueueMessage> _finished = new();
+    private readonly Lock _deadLock = new();
+    private readonly Dictionary<string, QueueMessage> _deadLetters = new(StringComparer.Ordinal);
+    private readonly Queue<string> _deadOrder = new();
+    private readonly ConcurrentDictionary<string, long> _droppedReasons = new(StringComparer.Ordinal);
+    private readonly ManualResetEventSlim _running = new(initialState: true);
+    private readonly CircuitBreakerStateProvider _breaker = new();
+
+    private long _accepted;
+    private long _succeeded;
+    private long _failed;
+    private long _deadLettered;
+    private long _dropped;
+    private int _inFlight;
+    private int _retrying;
+    private int _enqueuers;
+    private volatile bool _accepting = true;
+    private long _breakUntilTicks;
+
+    internal WorkQueue(string name, QueueOptions options, IQueueStore store, IMessageHandler handler, TimeProvider time)
+    {
+        Name = name;
+        Options = options;
+        Store = store;
+        Handler = handler;
+        _time = time;
+    }
+
+    public string Name { get; }
+
+    public QueueOptions Options { get; }
+
+    internal IQueueStore Store { get; }
+
+    internal IMessageHandler Handler { get; }
+
+    internal ResiliencePipeline Pipeline { get; set; } = ResiliencePipeline.Empty;
+
+    internal CircuitBreakerStateProvider BreakerState => _breaker;
+
+    public IReadOnlyList<Worker> Workers { get; internal set; } = [];
+
+    public bool IsAccepting => _accepting;
+
+    public bool IsPaused => !_running.IsSet;
+
+    public string CircuitState => Options.CircuitBreaker.Enabled ? _breaker.CircuitState.ToString() : "Disabled";
+
+    public DateTimeOffset? CircuitOpenUntil =>
+        _breaker.CircuitState is Polly.CircuitBreaker.CircuitState.Open && Volatile.Read(ref _breakUntilTicks) is var t and > 0
+            ? new DateTimeOffset(t, TimeSpan.Zero)
+            : null;
+
+    /// <summary>A consistent-enough snapshot of the books: exact once the queue is quiet.</summary>
+    public QueueCounts Counts() => new(
+        Interlocked.Read(ref _accepted),
+        Interlocked.Read(ref _succeeded),
+        Interlocked.Read(ref _failed),
+        Interlocked.Read(ref _deadLettered),
+        Interlocked.Read(ref _dropped),
+        Store.Count,
+        Volatile.Read(ref _inFlight),
+        Volatile.Read(ref _retrying),
+        new Dictionary<string, long>(_droppedReasons));
+
+    public int DeadLetterCount
+    {
+        get
+        {
+            lock (_deadLock)
+            {
+                return _deadLetters.Count;
+            }
+        }
+    }
+
+    public bool TryGetMessage(string id, out QueueMessage? message) => _index.TryGetValue(id, out message);
+
+    internal EnqueueStatus Enqueue(QueueMessage message)
+    {
+        // Counting ourselves in lets StopAccepting wait for adds in progress before it completes the store.
+        Interlocked.Increment(ref _enqueuers);
+        try
+        {
+            if (!_accepting)
+            {
+                return EnqueueStatus.ShuttingDown;
+            }
+
+            _index[message.Id] = message;
+            if (!Store.TryAdd(message))
+            {
+                _index.TryRemove(message.Id, out _);
+                return EnqueueStatus.Full;
+            }
+
+            Interlocked.Increment(ref _accepted);
+            return EnqueueStatus.Accepted;
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _enqueuers);
+        }
+    }
+
+    internal EnqueueStatus EnqueueBatch(IReadOnlyList<QueueMessage> messages)
+    {
+        Interlocked.Increment(ref _enqueuers);
+        try
+        {
+            if (!_accepting)
+            {
+                return EnqueueStatus.ShuttingDown;
+            }
+
+            foreach (var m in messages)
+            {
+                _index[m.Id] = m;
+            }
+
+            if (!Store.TryAddRange(messages))
+            {
+                foreach (var m in messages)
+                {
+                    _index.TryRemove(m.Id, out _);
+                }
+
+                return EnqueueStatus.Full;
+            }
+
+            Interlocked.Add(ref _accepted, messages.Count);
+            return EnqueueStatus.Accepted;
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _enqueuers);
+        }
+    }
+
+    /// <summary>Refuses new messages, then completes the store once adds in progress are done.</summary>
+    internal void StopAccepting()
+    {
+        _accepting = false;
+        // Adds in progress take nanoseconds; the bound only guards against a bug turning this into a hang.
+        SpinWait.SpinUntil(() => Volatile.Read(ref _enqueuers) == 0, TimeSpan.FromSeconds(1));
+        Store.Complete();
+    }
+
+    public void Pause() => _running.Reset();
+
+    public void Resume() => _running.Set();
+
+    /// <summary>Blocks a worker while the queue is paused; returns false on timeout.</summary>
+    internal bool WaitUntilRunning(TimeSpan timeout, CancellationToken cancellationToken) =>
+        _running.Wait(timeout, cancellationToken);
+
+    internal void OnBreakerOpened(TimeSpan breakDuration) =>
+        Volatile.Write(ref _breakUntilTicks, (_time.GetUtcNow() + breakDuration).UtcTicks);
+
+    /// <summary>How long the open circuit still keeps workers from taking new messages.</summary>
+    internal TimeSpan BreakRemaining()
+    {
+        if (_breaker.CircuitState is not (Polly.CircuitBreaker.CircuitState.Open or Polly.CircuitBreaker.CircuitState.Isolated))
+        {
+            return TimeSpan.Zero;
+        }
+
+        var remaining = new DateTimeOffset(Volatile.Read(ref _breakUntilTicks), TimeSpan.Zero) - _time.GetUtcNow();
+        return remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero;
+    }
+
+    internal void MarkProcessing(QueueMessage message, string workerId)
+    {
+        var wasRetrying = message.Status == MessageStatus.Retrying;
+        message.StartedAt ??= _time.GetUtcNow();
+        message.WorkerId = workerId;
+        message.NextAttemptAt = null;
+        message.Status = MessageStatus.Processing;
+        Interlocked.Increment(ref _inFlight);
+        if (wasRetrying)
+        {
+            Interlocked.Decrement(ref _retrying);
+        }
+    }
+
+    internal void MarkRetrying(QueueMessage message, TimeSpan delay, string? error)
+    {
+        message.Error = error;
+        message.NextAttemptAt = _time.GetUtcNow() + delay;
+        if (message.Status == MessageStatus.Retrying)
+        {
+            return;
+        }
+
+        message.Status = MessageStatus.Retrying;
+        Interlocked.Increment(ref _retrying);
+        Interlocked.Decrement(ref _inFlight);
+    }
+
+    /// <summary>Moves a message taken by a worker to its final bucket.</summary>
+    internal void Finish(QueueMessage message, MessageStatus status, string? error)
+    {
+        if (message.Status == MessageStatus.Retrying)
+        {
+            Interlocked.Decrement(ref _retrying);
+        }
+        else
+        {
+            Interlocked.Decrement(ref _inFlight);
+        }
+
+        Complete(message, status, error);
+    }
+
+    /// <summary>Counts a message that never reached a worker as dropped, with the reason.</summary>
+    internal void Drop(QueueMessage message, string reason) => Complete(message, MessageStatus.Dropped, reason);
+
+    private void Complete(QueueMessage message, MessageStatus status, string? error)
+    {
+        if (status == MessageStatus.DeadLettered && Options.DeadLetterCapacity == 0)
+        {
+            status = MessageStatus.Failed;
+        }
+
+        message.CompletedAt = _time.GetUtcNow();
+        message.NextAttemptAt = null;
+        message.Error = error;
+        message.Status = status;
+        switch (status)
+        {
+            case MessageStatus.Succeeded:
+                Interlocked.Increment(ref _succeeded);
+                break;
+            case MessageStatus.Failed:
+                Interlocked.Increment(ref _failed);
+                break;
+            case MessageStatus.Dropped:
+                Interlocked.Increment(ref _dropped);
+                _droppedReasons.AddOrUpdate(error ?? "unknown", 1, static (_, n) => n + 1);
+                break;
+            case MessageStatus.DeadLettered:
+                Interlocked.Increment(ref _deadLettered);
+                AddDeadLetter(message);
+                return;
+        }
+
+        Retain(message);
+    }
+
+    private void Retain(QueueMessage message)
+    {
+        if (Options.RetainFinished == 0)
+        {
+            _index.TryRemove(message.Id, out _);
+            return;
+        }
+
+        QueueMessage? evicted = null;
+        lock (_finishedLock)
+        {
+            _finished.Enqueue(message);
+            if (_finished.Count > Options.RetainFinished)
+            {
+                evicted = _finished.Dequeue();
+            }
+        }
+
+        if (evicted is not null)
+        {
+            _index.TryRemove(evicted.Id, out _);
+        }
+    }
+
+    private void AddDeadLetter(QueueMessage message)
+    {
+        string? evicted = null;
+        lock (_deadLock)
+        {
+            _deadLetters[message.Id] = message;
+            _deadOrder.Enqueue(message.Id);
+            // Requeued or deleted ids stay in the order queue until they reach its head; skip them there.
+            while (_deadLetters.Count > Options.DeadLetterCapacity && _deadOrder.TryDequeue(out var oldest))
+            {
+                if (_deadLetters.Remove(oldest))
+                {
+                    evicted = oldest;
+                }
+            }
+        }
+
+        // An evicted dead letter stays counted as dead-lettered; only its body is no longer kept.
+        if (evicted is not null)
+        {
+            _index.TryRemove(evicted, out _);
+        }
+    }
+
+    public IReadOnlyList<QueueMessage> DeadLetters(int limit)
+    {
+        lock (_deadLock)
+        {
+            return _deadOrder.Where(_deadLetters.ContainsKey).Distinct().Take(limit).Select(id => _deadLetters[id]).ToList();
+        }
+    }
+
+    internal DeadLetterResult Requeue(string id)
+    {
+        QueueMessage? message;
+        lock (_deadLock)
+        {
+            if (!_deadLetters.Remove(id, out message))
+            {
+                return DeadLetterResult.NotFound;
+            }
+        }
+
+        Interlocked.Increment(ref _enqueuers);
+        try
+        {
+            var result = !_accepting ? DeadLetterResult.ShuttingDown : DeadLetterResult.Done;
+            if (result == DeadLetterResult.Done)
+            {
+                // Move it from the dead-letter bucket to the queued one: accepted stays the same.
+                message.Status = MessageStatus.Queued;
+                message.Attempts = 0;
+                message.CompletedAt = null;
+                message.StartedAt = null;
+                message.WorkerId = null;
+                message.EnqueuedAt = _time.GetUtcNow();
+                Interlocked.Decrement(ref _deadLettered);
+                if (Store.TryAdd(message))
+                {
+                    return DeadLetterResult.Done;
+                }
+
+                Interlocked.Increment(ref _deadLettered);
+                message.Status = MessageStatus.DeadLettered;
+                result = DeadLetterResult.QueueFull;
+            }
+
+            lock (_deadLock)
+            {
+                _deadLetters[id] = message;
+                _deadOrder.Enqueue(id);
+            }
+
+            return result;
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _enqueuers);
+        }
+    }
+
+    internal DeadLetterResult DeleteDeadLetter(string id)
+    {
+        QueueMessage? message;
+        lock (_deadLock)
+        {
+            if (!_deadLetters.Remove(id, out message))
+            {
+                return DeadLetterResult.NotFound;
+            }
+        }
+
+        Interlocked.Decrement(ref _deadLettered);
+        _index.TryRemove(id, out _);
+        message.Status = MessageStatus.Dropped;
+        Interlocked.Increment(ref _dropped);
+        _droppedReasons.AddOrUpdate("deleted from dead letters", 1, static (_, n) => n + 1);
+        return DeadLetterResult.Done;
+    }
+}
+
+/// <summary>The books of one queue.</summary>
+public sealed record QueueCounts(
+    long Accepted,
+    long Succeeded,
+    long Failed,
+    long DeadLettered,
+    long Dropped,
+    int Queued,
+    int InFlight,
+    int Retrying,
+    IReadOnlyDictionary<string, long> DroppedReasons)
+{
+    /// <summary>True when every accepted message is in exactly one bucket.</summary>
+    public bool Balanced => Accepted == Succeeded + Failed + DeadLettered + Dropped + Queued + InFlight + Retrying;
+}

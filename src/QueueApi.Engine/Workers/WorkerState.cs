@@ -1,0 +1,18 @@
+namespace QueueApi.Engine.Workers;
+
+/// <summary>What a worker thread is doing right now.</summary>
+public enum WorkerState
+{
+    Starting,
+    Idle,
+    Busy,
+    Retrying,
+    Paused,
+    BackingOff,
+    Stopping,
+    Stopped,
+    Faulted,
+}
+
+/// <summary>A recorded failure of a worker's loop (not of one message).</summary>
+public sealed record WorkerFault(string WorkerId, string Type, string Message, string? MessageId, DateTimeOffset At, string Detail);
