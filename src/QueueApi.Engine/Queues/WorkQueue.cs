@@ -64,7 +64,13 @@ public sealed class WorkQueue
 
     public bool IsPaused => !_running.IsSet;
 
-    public string CircuitState => Options.CircuitBreaker.Enabled ? _breaker.CircuitState.ToString() : "Disabled";
+    public string CircuitState => !Options.CircuitBreaker.Enabled ? "disabled" : _breaker.CircuitState switch
+    {
+        Polly.CircuitBreaker.CircuitState.Closed => "closed",
+        Polly.CircuitBreaker.CircuitState.Open => "open",
+        Polly.CircuitBreaker.CircuitState.HalfOpen => "halfOpen",
+        _ => "isolated",
+    };
 
     public DateTimeOffset? CircuitOpenUntil =>
         _breaker.CircuitState is Polly.CircuitBreaker.CircuitState.Open && Volatile.Read(ref _breakUntilTicks) is var t and > 0

@@ -296,7 +296,7 @@ public sealed partial class Worker
         _state = (int)state;
     }
 
-    [LoggerMessage(Level = LogLevel.Critical, Message = "Worker {Worker} faulted with {ExceptionType}: {Reason}. The service winds down.")]
+    [LoggerMessage(Level = LogLevel.Critical, Message = "Worker {Worker} faulted with {ExceptionType}: {Reason} (the service winds down)")]
     private static partial void LogFaulted(ILogger logger, string worker, string exceptionType, string reason, Exception ex);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Worker {Worker} hangs on purpose (fault injection) and ignores its token.")]

@@ -1,0 +1,122 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace QueueApi.Api;
+
+/// <summary>Reads a request body as JSON bytes, exactly as sent, with a size limit and clear errors.</summary>
+internal static class JsonBody
+{
+    private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = 64 };
+
+    /// <summary>Reads and checks the body; on failure, the problem says what was wrong.</summary>
+    public static async ValueTask<(byte[]? Body, ProblemHttpResult? Problem)> ReadAsync(HttpRequest request, int limit)
+    {
+        if (!request.HasJsonContentType())
+        {
+            return (null, Problems.Make(
+                StatusCodes.Status415UnsupportedMediaType,
+                "Unsupported media type",
+                $"The body must be JSON: send the header 'Content-Type: application/json' (got '{request.ContentType ?? "none"}')."));
+        }
+
+        if (request.ContentLength > limit)
+        {
+            return (null, TooLarge(limit));
+        }
+
+        var body = await ReadAllAsync(request.BodyReader, limit, request.HttpContext.RequestAborted).ConfigureAwait(false);
+        if (body is null)
+        {
+            return (null, TooLarge(limit));
+        }
+
+        if (body.Length == 0)
+        {
+            return (null, Problems.Make(StatusCodes.Status400BadRequest, "Empty body", "The body is empty: send a JSON value, for example {\"hello\": \"world\"}."));
+        }
+
+        return Validate(body) is { } error ? (null, Malformed(error)) : (body, null);
+    }
+
+    /// <summary>Checks that the bytes are one well-formed JSON value; returns the error text otherwise.</summary>
+    public static string? Validate(ReadOnlySpan<byte> json)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(json, ReaderOptions);
+            while (reader.Read())
+            {
+                // Reading every token is the check.
+            }
+
+            return null;
+        }
+        catch (JsonException ex)
+        {
+            return ex.Message;
+        }
+    }
+
+    /// <summary>Splits a JSON array into its elements' exact bytes; null with an error when it is not one.</summary>
+    public static (List<byte[]>? Items, string? Error) SplitArray(byte[] json, int maxItems)
+    {
+        var reader = new Utf8JsonReader(json, ReaderOptions);
+        reader.Read();
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            return (null, "The body must be a JSON array of message payloads, for example [{\"n\": 1}, {\"n\": 2}].");
+        }
+
+        var items = new List<byte[]>();
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            if (items.Count == maxItems)
+            {
+                return (null, $"The batch has more than {maxItems} messages (QueueApi:Api:MaxBatchSize): split it.");
+            }
+
+            var start = (int)reader.TokenStartIndex;
+            reader.Skip();
+            items.Add(json[start..(int)reader.BytesConsumed]);
+        }
+
+        return items.Count == 0 ? (null, "The batch is empty: send at least one payload in the array.") : (items, null);
+    }
+
+    public static ProblemHttpResult Malformed(string error) => Problems.Make(
+        StatusCodes.Status400BadRequest,
+        "Malformed JSON",
+        $"The body is not valid JSON: {error} Fix the JSON and send it again.");
+
+    private static ProblemHttpResult TooLarge(int limit) => Problems.Make(
+        StatusCodes.Status413PayloadTooLarge,
+        "Body too large",
+        $"The body is larger than the limit of {limit} bytes (QueueApi:Api:MaxMessageBytes or MaxBatchBytes). Send a smaller body or raise the limit.");
+
+    private static async ValueTask<byte[]?> ReadAllAsync(PipeReader reader, int limit, CancellationToken ct)
+    {
+        while (true)
+        {
+            var result = await reader.ReadAsync(ct).ConfigureAwait(false);
+            var buffer = result.Buffer;
+            if (buffer.Length > limit)
+            {
+                reader.AdvanceTo(buffer.Start, buffer.End);
+                return null;
+            }
+
+            if (result.IsCompleted)
+            {
+                // One exact-size copy: this array becomes the message's payload.
+                var body = buffer.ToArray();
+                reader.AdvanceTo(buffer.End);
+                return body;
+            }
+
+            // Look at everything, consume nothing, until the body is complete.
+            reader.AdvanceTo(buffer.Start, buffer.End);
+        }
+    }
+}

@@ -1,0 +1,51 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using QueueApi.Engine.Queues;
+
+namespace QueueApi.Api;
+
+/// <summary>Every error the API gives, as RFC 9457 problem details that say what was wrong and what to do.</summary>
+internal static class Problems
+{
+    public static ProblemHttpResult Make(int status, string title, string detail) =>
+        TypedResults.Problem(detail: detail, statusCode: status, title: title);
+
+    public static ProblemHttpResult UnknownQueue(string queue, IEnumerable<string> known) => Make(
+        StatusCodes.Status404NotFound,
+        "Unknown queue",
+        $"There is no queue named '{queue}'. Configured queues: {string.Join(", ", known)}. Queues are declared under QueueApi:Queues in configuration.");
+
+    public static ProblemHttpResult UnknownMessage(string queue, string id) => Make(
+        StatusCodes.Status404NotFound,
+        "Unknown message",
+        $"Queue '{queue}' has no message '{id}'. Only the last finished messages are kept (QueueApi:Queues:{queue}:RetainFinished).");
+
+    public static ProblemHttpResult UnknownWorker(string id) => Make(
+        StatusCodes.Status404NotFound,
+        "Unknown worker",
+        $"There is no worker '{id}'. GET /workers lists them.");
+
+    public static ProblemHttpResult Full(HttpContext http, string queue, int capacity, int retryAfter)
+    {
+        http.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return Make(
+            StatusCodes.Status429TooManyRequests,
+            "Queue full",
+            $"Queue '{queue}' holds its capacity of {capacity} messages. Retry after {retryAfter} s, or raise QueueApi:Queues:{queue}:Capacity.");
+    }
+
+    public static ProblemHttpResult ShuttingDown(HttpContext http, int retryAfter)
+    {
+        http.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return Make(
+            StatusCodes.Status503ServiceUnavailable,
+            "Shutting down",
+            $"The service is shutting down and accepts no new messages. Retry after {retryAfter} s against another instance.");
+    }
+
+    public static ProblemHttpResult For(HttpContext http, EnqueueStatus status, string queue, IEnumerable<string> known, int capacity, int retryAfter) => status switch
+    {
+        EnqueueStatus.UnknownQueue => UnknownQueue(queue, known),
+        EnqueueStatus.Full => Full(http, queue, capacity, retryAfter),
+        _ => ShuttingDown(http, retryAfter),
+    };
+}

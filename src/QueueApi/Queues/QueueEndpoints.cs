@@ -1,0 +1,211 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using QueueApi.Api;
+using QueueApi.Engine;
+using QueueApi.Engine.Messages;
+using QueueApi.Engine.Queues;
+
+namespace QueueApi.Queues;
+
+/// <summary>Enqueue, look up messages and queues, pause and resume, and manage dead letters.</summary>
+internal static class QueueEndpoints
+{
+    public static IEndpointRouteBuilder MapQueues(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/queues").WithTags("Queues");
+
+        group.MapPost("/{queue}/messages", Enqueue)
+            .WithName("EnqueueMessage")
+            .WithSummary("Enqueue one message; the JSON body is the payload")
+            .Accepts<System.Text.Json.JsonElement>("application/json")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+
+        group.MapPost("/{queue}/messages/batch", EnqueueBatch)
+            .WithName("EnqueueBatch")
+            .WithSummary("Enqueue a JSON array of payloads, all or none")
+            .Accepts<System.Text.Json.JsonElement[]>("application/json")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+
+        group.MapGet("/{queue}/messages/{id}", GetMessage)
+            .WithName("GetMessage")
+            .WithSummary("One message's status, attempts, times and payload");
+
+        group.MapGet("/", ListQueues)
+            .WithName("ListQueues")
+            .WithSummary("Every queue: depth, capacity, workers, counts and circuit state");
+
+        group.MapGet("/{queue}", GetQueue)
+            .WithName("GetQueue")
+            .WithSummary("One queue: depth, capacity, workers, counts and circuit state");
+
+        group.MapPost("/{queue}/pause", Pause)
+            .WithName("PauseQueue")
+            .WithSummary("Pause a queue: it keeps accepting messages, its workers take none")
+            .RequireAdminKey();
+
+        group.MapPost("/{queue}/resume", Resume)
+            .WithName("ResumeQueue")
+            .WithSummary("Resume a paused queue")
+            .RequireAdminKey();
+
+        group.MapGet("/{queue}/dead-letters", DeadLetters)
+            .WithName("ListDeadLetters")
+            .WithSummary("Messages that exhausted their attempts, oldest first");
+
+        group.MapPost("/{queue}/dead-letters/{id}/requeue", Requeue)
+            .WithName("RequeueDeadLetter")
+            .WithSummary("Put a dead letter back in its queue with fresh attempts")
+            .RequireAdminKey();
+
+        group.MapDelete("/{queue}/dead-letters/{id}", DeleteDeadLetter)
+            .WithName("DeleteDeadLetter")
+            .WithSummary("Delete a dead letter; it is counted as dropped")
+            .RequireAdminKey();
+
+        return app;
+    }
+
+    private static async Task<Results<Accepted<EnqueueResponse>, ProblemHttpResult>> Enqueue(
+        string queue, HttpContext http, QueueEngine engine, IOptions<ApiOptions> options)
+    {
+        var api = options.Value;
+        // Unknown queue and shutdown are answered before the body is read: cheap refusals stay cheap.
+        if (!engine.TryGetQueue(queue, out var q))
+        {
+            return Problems.UnknownQueue(queue, engine.Queues.Select(x => x.Name));
+        }
+
+        var (body, problem) = await JsonBody.ReadAsync(http.Request, api.MaxMessageBytes).ConfigureAwait(false);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var status = engine.Enqueue(queue, body!, out var message);
+        if (status != EnqueueStatus.Accepted)
+        {
+            return Problems.For(http, status, queue, [], q!.Options.Capacity, api.RetryAfterSeconds);
+        }
+
+        return TypedResults.Accepted($"/queues/{queue}/messages/{message!.Id}", new EnqueueResponse(message.Id, queue, MessageStatus.Queued));
+    }
+
+    private static async Task<Results<Accepted<BatchResponse>, ProblemHttpResult>> EnqueueBatch(
+        string queue, HttpContext http, QueueEngine engine, IOptions<ApiOptions> options)
+    {
+        var api = options.Value;
+        if (!engine.TryGetQueue(queue, out var q))
+        {
+            return Problems.UnknownQueue(queue, engine.Queues.Select(x => x.Name));
+        }
+
+        var (body, problem) = await JsonBody.ReadAsync(http.Request, api.MaxBatchBytes).ConfigureAwait(false);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var (items, error) = JsonBody.SplitArray(body!, api.MaxBatchSize);
+        if (items is null)
+        {
+            return Problems.Make(StatusCodes.Status400BadRequest, "Invalid batch", error!);
+        }
+
+        var status = engine.EnqueueBatch(queue, items, out var messages);
+        if (status != EnqueueStatus.Accepted)
+        {
+            return Problems.For(http, status, queue, [], q!.Options.Capacity, api.RetryAfterSeconds);
+        }
+
+        var ids = new string[messages.Count];
+        for (var i = 0; i < ids.Length; i++)
+        {
+            ids[i] = messages[i].Id;
+        }
+
+        return TypedResults.Accepted($"/queues/{queue}", new BatchResponse(queue, ids.Length, ids, MessageStatus.Queued));
+    }
+
+    private static Results<Ok<MessageView>, ProblemHttpResult> GetMessage(string queue, string id, QueueEngine engine)
+    {
+        if (!engine.TryGetQueue(queue, out var q))
+        {
+            return Problems.UnknownQueue(queue, engine.Queues.Select(x => x.Name));
+        }
+
+        return q!.TryGetMessage(id, out var m) ? TypedResults.Ok(MessageView.From(m!)) : Problems.UnknownMessage(queue, id);
+    }
+
+    private static Ok<IReadOnlyList<QueueView>> ListQueues(QueueEngine engine) =>
+        TypedResults.Ok<IReadOnlyList<QueueView>>(engine.Queues.Select(QueueView.From).ToList());
+
+    private static Results<Ok<QueueView>, ProblemHttpResult> GetQueue(string queue, QueueEngine engine) =>
+        engine.TryGetQueue(queue, out var q) ? TypedResults.Ok(QueueView.From(q!)) : Problems.UnknownQueue(queue, engine.Queues.Select(x => x.Name));
+
+    private static Results<Ok<QueueView>, ProblemHttpResult> Pause(string queue, QueueEngine engine)
+    {
+        if (!engine.TryGetQueue(queue, out var q))
+        {
+            return Problems.UnknownQueue(queue, engine.Queues.Select(x => x.Name));
+        }
+
+        q!.Pause();
+        return TypedResults.Ok(QueueView.From(q));
+    }
+
+    private static Results<Ok<QueueView>, ProblemHttpResult> Resume(string queue, QueueEngine engine)
+    {
+        if (!engine.TryGetQueue(queue, out var q))
+        {
+            return Problems.UnknownQueue(queue, engine.Queues.Select(x => x.Name));
+        }
+
+        q!.Resume();
+        return TypedResults.Ok(QueueView.From(q));
+    }
+
+    private static Results<Ok<IReadOnlyList<MessageView>>, ProblemHttpResult> DeadLetters(string queue, QueueEngine engine, int? limit)
+    {
+        if (!engine.TryGetQueue(queue, out var q))
+        {
+            return Problems.UnknownQueue(queue, engine.Queues.Select(x => x.Name));
+        }
+
+        var take = Math.Clamp(limit ?? 100, 1, 10_000);
+        return TypedResults.Ok<IReadOnlyList<MessageView>>(q!.DeadLetters(take).Select(MessageView.From).ToList());
+    }
+
+    private static Results<Accepted<EnqueueResponse>, ProblemHttpResult> Requeue(
+        string queue, string id, HttpContext http, QueueEngine engine, IOptions<ApiOptions> options) =>
+        engine.Requeue(queue, id) switch
+        {
+            DeadLetterResult.Done => TypedResults.Accepted($"/queues/{queue}/messages/{id}", new EnqueueResponse(id, queue, MessageStatus.Queued)),
+            DeadLetterResult.UnknownQueue => Problems.UnknownQueue(queue, engine.Queues.Select(x => x.Name)),
+            DeadLetterResult.NotFound => NoDeadLetter(queue, id),
+            DeadLetterResult.QueueFull => Problems.Full(http, queue, engine.TryGetQueue(queue, out var q) ? q!.Options.Capacity : 0, options.Value.RetryAfterSeconds),
+            _ => Problems.ShuttingDown(http, options.Value.RetryAfterSeconds),
+        };
+
+    private static Results<NoContent, ProblemHttpResult> DeleteDeadLetter(string queue, string id, QueueEngine engine) =>
+        engine.DeleteDeadLetter(queue, id) switch
+        {
+            DeadLetterResult.Done => TypedResults.NoContent(),
+            DeadLetterResult.UnknownQueue => Problems.UnknownQueue(queue, engine.Queues.Select(x => x.Name)),
+            _ => NoDeadLetter(queue, id),
+        };
+
+    private static ProblemHttpResult NoDeadLetter(string queue, string id) => Problems.Make(
+        StatusCodes.Status404NotFound,
+        "Unknown dead letter",
+        $"Queue '{queue}' has no dead letter '{id}'. GET /queues/{queue}/dead-letters lists them.");
+}
