@@ -1,2 +1,0 @@
-namespace QueueApi.Engine.Tests;
-public class T { [Fact] public void A() => Assert.True(true); }
