@@ -172,7 +172,15 @@ public sealed class WorkQueue
         Store.Complete();
     }
 
-    public void Pause() => _running.Reset();
+    /// <summary>Workers finish the message in hand and take no new ones until <see cref="Resume"/>.</summary>
+    public void Pause()
+    {
+        _running.Reset();
+        foreach (var worker in Workers)
+        {
+            worker.Wake(); // An idle worker waits for a message, not for a pause: make it look again.
+        }
+    }
 
     public void Resume() => _running.Set();
 

@@ -20,7 +20,7 @@ public sealed partial class Worker
     private readonly QueueEngine _engine;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly CancellationTokenSource _wake;
+    private CancellationTokenSource _wake;
     private readonly ManualResetEventSlim _hangGate = new(false);
     private volatile int _state = (int)WorkerState.Starting;
     private volatile QueueMessage? _current;
@@ -93,16 +93,31 @@ public sealed partial class Worker
         Wake();
     }
 
-    private void Wake()
+    /// <summary>Interrupts the worker's current wait (for a message, a resume or a backoff) so it looks again.</summary>
+    internal void Wake()
     {
         try
         {
-            _wake.Cancel();
+            Volatile.Read(ref _wake).Cancel();
         }
         catch (ObjectDisposedException)
         {
-            // Already stopped: nothing to wake.
+            // Replaced or stopped meanwhile: the worker is already awake.
         }
+    }
+
+    /// <summary>After a wake, a fresh token for the next wait (only on wake-ups, never per message).</summary>
+    private CancellationToken RenewWakeToken()
+    {
+        var old = _wake;
+        if (!old.IsCancellationRequested || _engine.ShutdownToken.IsCancellationRequested)
+        {
+            return old.Token;
+        }
+
+        Volatile.Write(ref _wake, CancellationTokenSource.CreateLinkedTokenSource(_engine.ShutdownToken));
+        old.Dispose();
+        return _wake.Token;
     }
 
     private void Run()
@@ -130,10 +145,10 @@ public sealed partial class Worker
     private void Loop()
     {
         var shutdown = _engine.ShutdownToken;
-        var wake = _wake.Token;
         var store = Queue.Store;
         while (!shutdown.IsCancellationRequested)
         {
+            var wake = RenewWakeToken();
             CheckChaos();
             if (Queue.IsPaused)
             {

@@ -1,0 +1,238 @@
+using QueueApi.Engine.Handlers;
+using QueueApi.Engine.Messages;
+using QueueApi.Engine.Queues;
+
+namespace QueueApi.Engine.Tests;
+
+public sealed class ProcessingTests
+{
+    [Fact]
+    public void EnqueuedMessageIsProcessedOnAWorkerThreadAndSucceeds()
+    {
+        var threads = new System.Collections.Concurrent.ConcurrentBag<string?>();
+        using var engine = TestEngine.Create(new DelegateHandler((_, _) =>
+        {
+            threads.Add(Thread.CurrentThread.Name);
+            return ValueTask.CompletedTask;
+        }));
+
+        var message = engine.Enqueue("""{"hello": "world"}""");
+
+        TestEngine.WaitFor(() => message.Status == MessageStatus.Succeeded, "the message to succeed");
+        Assert.Equal(1, message.Attempts);
+        Assert.NotNull(message.StartedAt);
+        Assert.NotNull(message.CompletedAt);
+        Assert.StartsWith("q-", message.WorkerId, StringComparison.Ordinal);
+        Assert.Equal("""{"hello": "world"}"""u8.ToArray(), message.Payload);
+        Assert.Equal($"queueapi {message.WorkerId}", Assert.Single(threads));
+    }
+
+    [Fact]
+    public void EveryWorkerIsANamedBackgroundThread()
+    {
+        using var engine = TestEngine.Create(DelegateHandler.Ok(), q => q.Workers = 3);
+
+        Assert.Equal(3, engine.Workers.Count);
+        Assert.All(engine.Workers, w =>
+        {
+            Assert.True(w.Thread.IsBackground);
+            Assert.Equal($"queueapi {w.Id}", w.Thread.Name);
+            Assert.True(w.Thread.IsAlive);
+        });
+    }
+
+    [Fact]
+    public void HandlerFailingTwiceThenSucceedingEndsSucceededWithThreeAttempts()
+    {
+        using var engine = TestEngine.Create(new DelegateHandler((ctx, _) =>
+            ctx.Attempt <= 2 ? throw new InvalidOperationException($"attempt {ctx.Attempt}") : ValueTask.CompletedTask));
+
+        var message = engine.Enqueue();
+
+        TestEngine.WaitFor(() => message.IsFinished, "the message to finish");
+        Assert.Equal(MessageStatus.Succeeded, message.Status);
+        Assert.Equal(3, message.Attempts);
+        Assert.Null(message.Error);
+    }
+
+    [Fact]
+    public void AlwaysFailingMessageIsDeadLetteredAfterExactlyMaxAttemptsAndCanBeRequeued()
+    {
+        var fail = true;
+        using var engine = TestEngine.Create(
+            new DelegateHandler((_, _) => Volatile.Read(ref fail) ? throw new InvalidOperationException("poison") : ValueTask.CompletedTask),
+            q => q.MaxAttempts = 4);
+        var queue = engine.Queues.Single();
+
+        var message = engine.Enqueue();
+
+        TestEngine.WaitFor(() => message.IsFinished, "the message to finish");
+        Assert.Equal(MessageStatus.DeadLettered, message.Status);
+        Assert.Equal(4, message.Attempts);
+        Assert.Contains("poison", message.Error, StringComparison.Ordinal);
+        Assert.Equal(message.Id, Assert.Single(queue.DeadLetters(10)).Id);
+        Assert.Equal(1, queue.Counts().DeadLettered);
+
+        Volatile.Write(ref fail, false);
+        Assert.Equal(DeadLetterResult.Done, engine.Requeue("q", message.Id));
+
+        TestEngine.WaitFor(() => message.Status == MessageStatus.Succeeded, "the requeued message to succeed");
+        Assert.Equal(1, message.Attempts);
+        Assert.Empty(queue.DeadLetters(10));
+        var counts = queue.Counts();
+        Assert.Equal((1, 1, 0L), (counts.Accepted, counts.Succeeded, counts.DeadLettered));
+        Assert.True(counts.Balanced);
+    }
+
+    [Fact]
+    public void DeletingADeadLetterCountsItAsDroppedWithAReason()
+    {
+        using var engine = TestEngine.Create(new DelegateHandler((_, _) => throw new InvalidOperationException("poison")), q => q.MaxAttempts = 1);
+        var message = engine.Enqueue();
+        TestEngine.WaitFor(() => message.IsFinished, "the message to finish");
+
+        Assert.Equal(DeadLetterResult.Done, engine.DeleteDeadLetter("q", message.Id));
+        Assert.Equal(DeadLetterResult.NotFound, engine.DeleteDeadLetter("q", message.Id));
+
+        var counts = engine.Queues.Single().Counts();
+        Assert.Equal(0, counts.DeadLettered);
+        Assert.Equal(1, counts.Dropped);
+        Assert.Equal(1, counts.DroppedReasons["deleted from dead letters"]);
+        Assert.True(counts.Balanced);
+    }
+
+    [Fact]
+    public void PermanentFailureEndsFailedAfterOneAttempt()
+    {
+        using var engine = TestEngine.Create(new DelegateHandler((_, _) => throw new PermanentMessageException("bad input")));
+
+        var message = engine.Enqueue();
+
+        TestEngine.WaitFor(() => message.IsFinished, "the message to finish");
+        Assert.Equal(MessageStatus.Failed, message.Status);
+        Assert.Equal(1, message.Attempts);
+        Assert.Equal("bad input", message.Error);
+    }
+
+    [Fact]
+    public void RetryingMessageShowsItsNextAttemptAndItsWorkerShowsRetrying()
+    {
+        using var gate = new ManualResetEventSlim();
+        using var engine = TestEngine.Create(
+            new DelegateHandler((ctx, _) => ctx.Attempt == 1 ? throw new InvalidOperationException("first") : ValueTask.CompletedTask),
+            q =>
+            {
+                q.Workers = 1;
+                q.BaseDelay = TimeSpan.FromSeconds(2);
+                q.MaxDelay = TimeSpan.FromSeconds(2);
+            });
+
+        var message = engine.Enqueue();
+
+        TestEngine.WaitFor(() => message.Status == MessageStatus.Retrying, "the message to wait for a retry");
+        Assert.NotNull(message.NextAttemptAt);
+        Assert.Contains("first", message.Error, StringComparison.Ordinal);
+        var worker = engine.Workers.Single();
+        Assert.Equal(Workers.WorkerState.Retrying, worker.State);
+        Assert.Same(message, worker.CurrentMessage);
+        Assert.Equal(1, engine.Queues.Single().Counts().Retrying);
+
+        TestEngine.WaitFor(() => message.Status == MessageStatus.Succeeded, "the retry to succeed");
+        Assert.Equal(2, message.Attempts);
+    }
+
+    [Fact]
+    public void AttemptTimeoutCancelsTheHandlersToken()
+    {
+        var cancelled = 0;
+        using var engine = TestEngine.Create(
+            new DelegateHandler(async (_, ct) =>
+            {
+                try
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(30), ct);
+                }
+                catch (OperationCanceledException)
+                {
+                    Interlocked.Increment(ref cancelled);
+                    throw;
+                }
+            }),
+            q =>
+            {
+                q.AttemptTimeout = TimeSpan.FromMilliseconds(100);
+                q.MaxAttempts = 2;
+            });
+
+        var message = engine.Enqueue();
+
+        TestEngine.WaitFor(() => message.IsFinished, "the message to finish");
+        Assert.Equal(MessageStatus.DeadLettered, message.Status);
+        Assert.Equal(2, Volatile.Read(ref cancelled));
+        Assert.Contains("Timeout", message.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void FullQueueRefusesAtOnceInsteadOfBlocking()
+    {
+        using var engine = TestEngine.Create(DelegateHandler.Ok(), q => q.Capacity = 2);
+        var queue = engine.Queues.Single();
+        queue.Pause();
+
+        engine.Enqueue();
+        engine.Enqueue();
+        var status = engine.Enqueue("q", TestEngine.Json("{}"), out var refused);
+
+        Assert.Equal(EnqueueStatus.Full, status);
+        Assert.Null(refused);
+        Assert.Equal(2, queue.Counts().Accepted);
+    }
+
+    [Fact]
+    public void BatchIsAcceptedWholeOrNotAtAll()
+    {
+        using var engine = TestEngine.Create(DelegateHandler.Ok(), q => q.Capacity = 5);
+        var queue = engine.Queues.Single();
+        queue.Pause();
+
+        Assert.Equal(EnqueueStatus.Accepted, engine.EnqueueBatch("q", [.. Enumerable.Repeat(TestEngine.Json("1"), 3)], out var first));
+        Assert.Equal(EnqueueStatus.Full, engine.EnqueueBatch("q", [.. Enumerable.Repeat(TestEngine.Json("2"), 3)], out var second));
+
+        Assert.Equal(3, first.Count);
+        Assert.Empty(second);
+        Assert.Equal(3, queue.Counts().Queued);
+        Assert.Equal(3, queue.Counts().Accepted);
+        Assert.Equal(first.Select(m => m.Id).Order(StringComparer.Ordinal), first.Select(m => m.Id));
+    }
+
+    [Fact]
+    public void UnknownQueueIsRefused()
+    {
+        using var engine = TestEngine.Create(DelegateHandler.Ok());
+
+        Assert.Equal(EnqueueStatus.UnknownQueue, engine.Enqueue("nope", TestEngine.Json("{}"), out _));
+    }
+
+    [Fact]
+    public void MessageIdsAreUniqueAndSortByTime()
+    {
+        var ids = Enumerable.Range(0, 10_000).Select(_ => MessageId.Next(TimeProvider.System)).ToList();
+
+        Assert.Equal(ids.Count, ids.Distinct().Count());
+        Assert.Equal(ids.Order(StringComparer.Ordinal), ids);
+        Assert.All(ids, id => Assert.Equal(20, id.Length));
+    }
+
+    [Fact]
+    public void FinishedMessagesAreKeptOnlyUpToRetainFinished()
+    {
+        using var engine = TestEngine.Create(DelegateHandler.Ok(), q => q.RetainFinished = 3);
+        var queue = engine.Queues.Single();
+
+        var messages = Enumerable.Range(0, 10).Select(_ => engine.Enqueue()).ToList();
+
+        TestEngine.WaitFor(() => queue.Counts().Succeeded == 10, "all messages to succeed");
+        var kept = messages.Count(m => queue.TryGetMessage(m.Id, out _));
+        Assert.Equal(3, kept);
+    }
+}

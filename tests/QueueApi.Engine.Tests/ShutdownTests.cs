@@ -1,0 +1,141 @@
+using QueueApi.Engine.Configuration;
+using QueueApi.Engine.Diagnostics;
+using QueueApi.Engine.Messages;
+using QueueApi.Engine.Queues;
+
+namespace QueueApi.Engine.Tests;
+
+public sealed class ShutdownTests
+{
+    private static DelegateHandler Sleeping(int ms) => new(async (_, ct) => await Task.Delay(ms, ct));
+
+    [Fact]
+    public async Task DrainFinishesEveryAcceptedMessageBeforeStopping()
+    {
+        using var engine = TestEngine.Create(Sleeping(20), q => q.Workers = 2);
+        var messages = Enumerable.Range(0, 20).Select(_ => engine.Enqueue()).ToList();
+
+        var ticket = engine.RequestStop(ShutdownMode.Drain);
+        var report = await engine.Completion.WaitAsync(TestEngine.Timeout, TestContext.Current.CancellationToken);
+
+        Assert.Equal(ShutdownMode.Drain, ticket.Mode);
+        Assert.All(messages, m => Assert.Equal(MessageStatus.Succeeded, m.Status));
+        var counts = report.Queues["q"];
+        Assert.Equal((20L, 20L, 0L), (counts.Accepted, counts.Succeeded, counts.Dropped));
+        Assert.True(counts.Balanced);
+        Assert.Equal(0, report.ExitCode);
+        Assert.True(report.Complete);
+        Assert.Empty(report.AbandonedWorkers);
+        Assert.Contains(report.Phases, p => p.Name == "drain");
+        Assert.All(engine.Workers, w => Assert.False(w.Thread.IsAlive));
+    }
+
+    [Fact]
+    public async Task StoppingRefusesNewMessages()
+    {
+        using var engine = TestEngine.Create(DelegateHandler.Ok());
+
+        engine.RequestStop(ShutdownMode.Drain);
+        await engine.Completion.WaitAsync(TestEngine.Timeout, TestContext.Current.CancellationToken);
+
+        Assert.Equal(EnqueueStatus.ShuttingDown, engine.Enqueue("q", TestEngine.Json("{}"), out _));
+        Assert.False(engine.IsReady(out var why));
+        Assert.Contains("not accepting", why, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ImmediateStopCancelsInFlightAndCountsQueuedAsDroppedWithAReason()
+    {
+        using var started = new ManualResetEventSlim();
+        using var engine = TestEngine.Create(
+            new DelegateHandler(async (_, ct) =>
+            {
+                started.Set();
+                await Task.Delay(TimeSpan.FromSeconds(30), ct);
+            }),
+            q => q.Workers = 1);
+        var first = engine.Enqueue();
+        Assert.True(started.Wait(TestEngine.Timeout, TestContext.Current.CancellationToken));
+        var queued = Enumerable.Range(0, 5).Select(_ => engine.Enqueue()).ToList();
+
+        engine.RequestStop(ShutdownMode.Immediate);
+        var report = await engine.Completion.WaitAsync(TestEngine.Timeout, TestContext.Current.CancellationToken);
+
+        Assert.Equal(MessageStatus.Failed, first.Status);
+        Assert.Equal("cancelled by shutdown", first.Error);
+        Assert.All(queued, m => Assert.Equal(MessageStatus.Dropped, m.Status));
+        var counts = report.Queues["q"];
+        Assert.Equal(5, counts.Dropped);
+        Assert.Equal(5, counts.DroppedReasons["immediate shutdown"]);
+        Assert.Equal(1, counts.Failed);
+        Assert.True(counts.Balanced);
+    }
+
+    [Fact]
+    public async Task DrainDeadlineCancelsWhatIsStillRunningAndDropsTheRest()
+    {
+        using var engine = TestEngine.Create(
+            Sleeping(30_000),
+            q => q.Workers = 1,
+            o => o.Shutdown.DrainTimeout = TimeSpan.FromMilliseconds(200));
+        var running = engine.Enqueue();
+        var waiting = engine.Enqueue();
+        TestEngine.WaitFor(() => running.Status == MessageStatus.Processing, "the first message to start");
+
+        engine.RequestStop(ShutdownMode.Drain);
+        var report = await engine.Completion.WaitAsync(TestEngine.Timeout, TestContext.Current.CancellationToken);
+
+        Assert.Equal(MessageStatus.Failed, running.Status);
+        Assert.Equal(MessageStatus.Dropped, waiting.Status);
+        Assert.Equal(1, report.Queues["q"].DroppedReasons["drain deadline passed"]);
+        Assert.Contains(report.Phases, p => p.Name == "drain (deadline passed)");
+        Assert.True(report.Queues["q"].Balanced);
+    }
+
+    [Fact]
+    public async Task DrainResumesPausedQueuesSoAcceptedWorkIsFinished()
+    {
+        using var engine = TestEngine.Create(DelegateHandler.Ok());
+        engine.Queues.Single().Pause();
+        var messages = Enumerable.Range(0, 3).Select(_ => engine.Enqueue()).ToList();
+
+        engine.RequestStop(ShutdownMode.Drain);
+        await engine.Completion.WaitAsync(TestEngine.Timeout, TestContext.Current.CancellationToken);
+
+        Assert.All(messages, m => Assert.Equal(MessageStatus.Succeeded, m.Status));
+    }
+
+    [Fact]
+    public void NoWorkerThreadOutlivesADisposedEngine()
+    {
+        var engine = TestEngine.Create(DelegateHandler.Ok(), q => q.Workers = 4);
+        var threads = engine.Workers.Select(w => w.Thread).ToList();
+        Assert.All(threads, t => Assert.True(t.IsAlive));
+
+        engine.Dispose();
+
+        Assert.All(threads, t => Assert.False(t.IsAlive, $"{t.Name} is still alive"));
+    }
+
+    [Fact]
+    public async Task ReportIsWrittenToReportPathAsJson()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"queueapi-report-{Guid.NewGuid():N}.json");
+        try
+        {
+            using var engine = TestEngine.Create(DelegateHandler.Ok(), root: o => o.Shutdown.ReportPath = path);
+            engine.Enqueue();
+
+            engine.RequestStop(ShutdownMode.Drain);
+            await engine.Completion.WaitAsync(TestEngine.Timeout, TestContext.Current.CancellationToken);
+
+            var json = await File.ReadAllTextAsync(path, TestContext.Current.CancellationToken);
+            Assert.Contains("\"reason\":\"requested\"", json, StringComparison.Ordinal);
+            Assert.Contains("\"succeeded\":1", json, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}

@@ -1,0 +1,224 @@
+using QueueApi.Engine.Configuration;
+using QueueApi.Engine.Diagnostics;
+using QueueApi.Engine.Messages;
+using QueueApi.Engine.Queues;
+using QueueApi.Engine.Workers;
+
+namespace QueueApi.Engine.Tests;
+
+public sealed class SupervisorTests
+{
+    [Fact]
+    public async Task CrashedWorkerTurnsLivenessOffAndWindsEveryoneDownWithExitCode3()
+    {
+        using var engine = TestEngine.Create(DelegateHandler.Ok(), q => q.Workers = 3);
+        var fatal = new TaskCompletionSource<QueueEngine>(TaskCreationOptions.RunContinuationsAsynchronously);
+        engine.FatalStop += e => fatal.TrySetResult(e);
+        Assert.True(engine.IsLive(out _));
+
+        Assert.True(engine.CrashWorker("q-2"));
+        await fatal.Task.WaitAsync(TestEngine.Timeout, TestContext.Current.CancellationToken);
+
+        Assert.False(engine.IsLive(out var why));
+        Assert.Contains("q-2", why, StringComparison.Ordinal);
+        Assert.False(engine.IsReady(out _));
+        Assert.Equal(EnqueueStatus.ShuttingDown, engine.Enqueue("q", TestEngine.Json("{}"), out _));
+
+        var report = await engine.Completion.WaitAsync(TestEngine.Timeout, TestContext.Current.CancellationToken);
+        Assert.Equal(QueueEngine.ExitCodeWorkerFaulted, engine.ExitCode);
+        Assert.Equal(StopReason.WorkerFaulted, report.Reason);
+        Assert.Equal("q-2", report.FirstFailure!.WorkerId);
+        Assert.Equal(typeof(InjectedFaultException).FullName, report.FirstFailure.Exception);
+        Assert.All(engine.Workers, w => Assert.False(w.Thread.IsAlive));
+        var crashed = engine.Workers.Single(w => w.Id == "q-2");
+        Assert.Equal(WorkerState.Faulted, crashed.State);
+        Assert.NotNull(crashed.Fault);
+    }
+
+    [Fact]
+    public async Task HandlerExceptionFailsOnlyThatMessageAndTheWorkerGoesOn()
+    {
+        using var engine = TestEngine.Create(
+            new DelegateHandler((ctx, _) => ctx.Payload.Span[0] == (byte)'1' ? throw new InvalidOperationException("bad") : ValueTask.CompletedTask),
+            q =>
+            {
+                q.Workers = 1;
+                q.MaxAttempts = 1;
+            });
+
+        var bad = engine.Enqueue("1");
+        var good = engine.Enqueue("2");
+
+        TestEngine.WaitFor(() => good.IsFinished, "the second message");
+        Assert.Equal(MessageStatus.DeadLettered, bad.Status);
+        Assert.Equal(MessageStatus.Succeeded, good.Status);
+        Assert.True(engine.IsLive(out _));
+        Assert.Equal(EngineState.Running, engine.State);
+        await Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task HungWorkerMakesLivenessFailWithinItsLimitPlusGraceAndExitCode4()
+    {
+        var limit = TimeSpan.FromMilliseconds(300);
+        var grace = TimeSpan.FromMilliseconds(200);
+        using var engine = TestEngine.Create(DelegateHandler.Ok(), q =>
+        {
+            q.AttemptTimeout = limit;
+            q.StuckGrace = grace;
+        });
+        var fatal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        engine.FatalStop += _ => fatal.TrySetResult();
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+
+        Assert.True(engine.HangWorker("q-1"));
+        TestEngine.WaitFor(() => engine.Workers.First().IsHung, "the worker to hang");
+        Assert.True(engine.IsLive(out _), "busy within its limit is not stuck");
+
+        await fatal.Task.WaitAsync(TestEngine.Timeout, TestContext.Current.CancellationToken);
+        var detected = watch.Elapsed;
+
+        Assert.False(engine.IsLive(out var why));
+        Assert.Contains("q-1", why, StringComparison.Ordinal);
+        Assert.True(detected >= limit + grace, $"detected after {detected}, before the limit");
+        var report = await engine.Completion.WaitAsync(TestEngine.Timeout, TestContext.Current.CancellationToken);
+        Assert.Equal(QueueEngine.ExitCodeWorkerStuck, report.ExitCode);
+        Assert.Equal(StopReason.WorkerStuck, report.Reason);
+        Assert.Equal("stuck", report.FirstFailure!.Kind);
+        Assert.Equal(["q-1"], report.AbandonedWorkers);
+    }
+
+    [Fact]
+    public async Task HandlerIgnoringItsTokenPastTheGraceIsStuckAndNamesTheMessage()
+    {
+        using var release = new ManualResetEventSlim();
+        using var engine = TestEngine.Create(
+            new DelegateHandler((_, _) =>
+            {
+                release.Wait(TimeSpan.FromSeconds(20)); // ignores its token on purpose
+                return ValueTask.CompletedTask;
+            }),
+            q =>
+            {
+                q.Workers = 1;
+                q.AttemptTimeout = TimeSpan.FromMilliseconds(200);
+                q.StuckGrace = TimeSpan.FromMilliseconds(200);
+            });
+        try
+        {
+            var message = engine.Enqueue();
+
+            var report = await engine.Completion.WaitAsync(TestEngine.Timeout, TestContext.Current.CancellationToken);
+
+            Assert.Equal(StopReason.WorkerStuck, report.Reason);
+            Assert.Equal(message.Id, report.FirstFailure!.MessageId);
+            Assert.Equal("q-1", report.FirstFailure.WorkerId);
+            Assert.Equal(1, report.Queues["q"].InFlight);
+            Assert.True(report.Queues["q"].Balanced);
+        }
+        finally
+        {
+            release.Set();
+        }
+    }
+
+    [Fact]
+    public void LongMessageWithinItsLimitKeepsLivenessHealthy()
+    {
+        using var release = new ManualResetEventSlim();
+        using var started = new ManualResetEventSlim();
+        using var engine = TestEngine.Create(
+            new DelegateHandler((_, ct) =>
+            {
+                started.Set();
+                release.Wait(TimeSpan.FromSeconds(20), ct);
+                return ValueTask.CompletedTask;
+            }),
+            q => q.AttemptTimeout = TimeSpan.FromSeconds(20));
+        var message = engine.Enqueue();
+        Assert.True(started.Wait(TestEngine.Timeout, TestContext.Current.CancellationToken));
+
+        Assert.True(engine.IsLive(out _));
+        Assert.Equal(WorkerState.Busy, engine.Workers.Single(w => w.Id == message.WorkerId).State);
+
+        release.Set();
+        TestEngine.WaitFor(() => message.Status == MessageStatus.Succeeded, "the message to succeed");
+        Assert.True(engine.IsLive(out _));
+    }
+
+    [Fact]
+    public async Task AccountingEquationHoldsExactlyAfterACrashUnderConcurrentLoad()
+    {
+        using var engine = TestEngine.Create(
+            new DelegateHandler((ctx, _) => ctx.Payload.Span[0] == (byte)'7' && ctx.Attempt == 1 ? throw new InvalidOperationException("flaky") : ValueTask.CompletedTask),
+            q =>
+            {
+                q.Workers = 4;
+                q.Capacity = 2_000;
+            });
+        var accepted = 0L;
+        var refused = 0L;
+        using var stop = new CancellationTokenSource();
+        var producers = Enumerable.Range(0, 4).Select(p => Task.Run(() =>
+        {
+            var n = 0;
+            while (!stop.IsCancellationRequested && n < 20_000)
+            {
+                var status = n % 10 == 0
+                    ? engine.EnqueueBatch("q", [TestEngine.Json("7"), TestEngine.Json("1"), TestEngine.Json("2")], out var batch)
+                    : engine.Enqueue("q", TestEngine.Json(n % 3 == 0 ? "7" : "1"), out _);
+                if (status == EnqueueStatus.Accepted)
+                {
+                    Interlocked.Add(ref accepted, n % 10 == 0 ? 3 : 1);
+                }
+                else
+                {
+                    Interlocked.Increment(ref refused);
+                }
+
+                n++;
+            }
+        }, TestContext.Current.CancellationToken)).ToList();
+
+        TestEngine.WaitFor(() => Interlocked.Read(ref accepted) > 1_000, $"load to build up (accepted {Interlocked.Read(ref accepted)}, refused {Interlocked.Read(ref refused)})");
+        engine.CrashWorker("q-3");
+        var report = await engine.Completion.WaitAsync(TestEngine.Timeout, TestContext.Current.CancellationToken);
+        await stop.CancelAsync();
+        await Task.WhenAll(producers).WaitAsync(TestEngine.Timeout, TestContext.Current.CancellationToken);
+
+        var c = report.Queues["q"];
+        Assert.Equal(Interlocked.Read(ref accepted), c.Accepted);
+        Assert.Equal(c.Accepted, c.Succeeded + c.Failed + c.DeadLettered + c.Dropped + c.Queued + c.InFlight + c.Retrying);
+        Assert.Equal(0, c.Queued);
+        Assert.Equal(0, c.InFlight + c.Retrying);
+        Assert.Equal(c.Accepted, engine.Queues.Single().Counts().Accepted);
+        Assert.True(c.Dropped == 0 || c.DroppedReasons.ContainsKey("worker q-3 faulted"));
+    }
+
+    [Fact]
+    public async Task OpenCircuitShowsOnTheQueueAndWorkersBackOffInsteadOfBurningMessages()
+    {
+        using var engine = TestEngine.Create(
+            new DelegateHandler((_, _) => throw new InvalidOperationException("down")),
+            q =>
+            {
+                q.Workers = 1;
+                q.MaxAttempts = 1;
+                q.CircuitBreaker.MinimumThroughput = 2;
+                q.CircuitBreaker.FailureRatio = 0.5;
+                q.CircuitBreaker.BreakDuration = TimeSpan.FromSeconds(30);
+            });
+        var queue = engine.Queues.Single();
+
+        var messages = Enumerable.Range(0, 10).Select(_ => engine.Enqueue()).ToList();
+
+        TestEngine.WaitFor(() => queue.CircuitState == "open", "the circuit to open");
+        TestEngine.WaitFor(() => engine.Workers.Single().State == WorkerState.BackingOff, "the worker to back off");
+        var deadLettered = queue.Counts().DeadLettered;
+        Assert.InRange(deadLettered, 2, 3);
+        Assert.NotNull(queue.CircuitOpenUntil);
+        Assert.True(queue.Counts().Queued >= 6, "the rest of the queue waits instead of being dead-lettered");
+        Assert.True(engine.IsLive(out _));
+        await Task.CompletedTask;
+    }
+}

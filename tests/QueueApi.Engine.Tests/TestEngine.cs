@@ -1,0 +1,63 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using QueueApi.Engine.Configuration;
+using QueueApi.Engine.Handlers;
+using QueueApi.Engine.Messages;
+
+namespace QueueApi.Engine.Tests;
+
+/// <summary>A handler made of a delegate, so each test says what its handler does.</summary>
+internal sealed class DelegateHandler(Func<MessageContext, CancellationToken, ValueTask> handle) : IMessageHandler
+{
+    public ValueTask HandleAsync(MessageContext context, CancellationToken cancellationToken) => handle(context, cancellationToken);
+
+    public static DelegateHandler Ok() => new((_, _) => ValueTask.CompletedTask);
+}
+
+internal static class TestEngine
+{
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>An engine with one queue named "q" served by <paramref name="handler"/>.</summary>
+    public static QueueEngine Create(IMessageHandler handler, Action<QueueOptions>? queue = null, Action<QueueApiOptions>? root = null)
+    {
+        var q = new QueueOptions
+        {
+            Workers = 2,
+            Capacity = 1000,
+            Handler = "test",
+            BaseDelay = TimeSpan.FromMilliseconds(5),
+            MaxDelay = TimeSpan.FromMilliseconds(20),
+            AttemptTimeout = TimeSpan.FromSeconds(5),
+            StuckGrace = TimeSpan.FromSeconds(1),
+        };
+        queue?.Invoke(q);
+        var options = new QueueApiOptions { Queues = { ["q"] = q } };
+        options.Shutdown.DrainTimeout = TimeSpan.FromSeconds(5);
+        options.Shutdown.CancelGrace = TimeSpan.FromSeconds(1);
+        options.Shutdown.JoinTimeout = TimeSpan.FromSeconds(1);
+        root?.Invoke(options);
+        var engine = new QueueEngine(Options.Create(options), _ => handler, TimeProvider.System, NullLogger<QueueEngine>.Instance);
+        engine.Start();
+        return engine;
+    }
+
+    public static byte[] Json(string json) => System.Text.Encoding.UTF8.GetBytes(json);
+
+    public static QueueMessage Enqueue(this QueueEngine engine, string json = "{}")
+    {
+        var status = engine.Enqueue("q", Json(json), out var message);
+        Assert.Equal(Queues.EnqueueStatus.Accepted, status);
+        return message!;
+    }
+
+    /// <summary>Waits for a condition set by worker threads, bounded by a timeout.</summary>
+    public static void WaitFor(Func<bool> condition, string what, TimeSpan? timeout = null)
+    {
+        var limit = timeout ?? Timeout;
+        if (!SpinWait.SpinUntil(condition, limit))
+        {
+            throw new TimeoutException($"Timed out after {limit} waiting for {what}.");
+        }
+    }
+}
