@@ -9,7 +9,7 @@ namespace QueueApi.Engine.Hosting;
 /// </summary>
 public sealed partial class QueueEngineHostedService(
     QueueEngine engine,
-    IHostApplicationLifetime lifetime,
+    IHostStopper host,
     ILogger<QueueEngineHostedService> logger) : IHostedLifecycleService
 {
     public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -48,7 +48,7 @@ public sealed partial class QueueEngineHostedService(
     private void OnFatalStop(QueueEngine e)
     {
         SetExitCode();
-        lifetime.StopApplication();
+        host.StopHost();
     }
 
     private void SetExitCode()

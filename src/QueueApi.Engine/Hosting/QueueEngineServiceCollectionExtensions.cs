@@ -39,6 +39,7 @@ public static class QueueEngineServiceCollectionExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<QueueEngine>>(),
             engine => new EngineMetrics(sp.GetRequiredService<IMeterFactory>(), () => engine.Queues)));
+        services.TryAddSingleton<IHostStopper, LifetimeHostStopper>();
         services.AddSingleton<QueueEngineHostedService>();
         services.AddHostedService(sp => sp.GetRequiredService<QueueEngineHostedService>());
         return services;

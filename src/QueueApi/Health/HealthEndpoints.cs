@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using QueueApi.Api;
 using QueueApi.Engine;
@@ -32,21 +31,43 @@ internal static class HealthEndpoints
 
     public static IEndpointRouteBuilder MapQueueHealth(this IEndpointRouteBuilder app)
     {
-        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = c => c.Tags.Contains("live"), ResponseWriter = WriteShort })
-            .WithTags("Health").WithName("Liveness").WithSummary("Liveness: 200 while every worker lives, 503 once one faulted or is stuck");
-        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = _ => true, ResponseWriter = WriteShort })
-            .WithTags("Health").WithName("Readiness").WithSummary("Readiness: 200 while live and accepting messages");
-        app.MapHealthChecks("/health", new HealthCheckOptions { Predicate = _ => true, ResponseWriter = WriteFull })
-            .WithTags("Health").WithName("HealthReport").WithSummary("Health report of every check, queue and worker");
+        // Route handlers over the framework's HealthCheckService (not MapHealthChecks) so the probes appear in OpenAPI.
+        var group = app.MapGroup("/health").WithTags("Health");
+        group.MapGet("/live", (HealthCheckService health, HttpContext http) => ProbeAsync(health, http, c => c.Tags.Contains("live")))
+            .WithName("Liveness")
+            .WithSummary("Liveness: 200 while every worker lives, 503 once one faulted or is stuck")
+            .Produces<string>(StatusCodes.Status200OK, "text/plain")
+            .Produces<string>(StatusCodes.Status503ServiceUnavailable, "text/plain");
+        group.MapGet("/ready", (HealthCheckService health, HttpContext http) => ProbeAsync(health, http, _ => true))
+            .WithName("Readiness")
+            .WithSummary("Readiness: 200 while live and accepting messages, 503 otherwise")
+            .Produces<string>(StatusCodes.Status200OK, "text/plain")
+            .Produces<string>(StatusCodes.Status503ServiceUnavailable, "text/plain");
+        group.MapGet("/", async (HealthCheckService health, HttpContext http) =>
+            {
+                var report = await health.CheckHealthAsync(http.RequestAborted).ConfigureAwait(false);
+                http.Response.StatusCode = report.Status == HealthStatus.Healthy ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable;
+                NoCache(http);
+                await WriteFull(http, report).ConfigureAwait(false);
+            })
+            .WithName("HealthReport")
+            .WithSummary("Health report of every check, queue and worker")
+            .Produces<HealthReportView>(StatusCodes.Status200OK)
+            .Produces<HealthReportView>(StatusCodes.Status503ServiceUnavailable);
         return app;
     }
 
-    private static Task WriteShort(HttpContext http, HealthReport report)
+    private static async Task ProbeAsync(HealthCheckService health, HttpContext http, Func<HealthCheckRegistration, bool> predicate)
     {
+        var report = await health.CheckHealthAsync(predicate, http.RequestAborted).ConfigureAwait(false);
+        http.Response.StatusCode = report.Status == HealthStatus.Healthy ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable;
+        NoCache(http);
         http.Response.ContentType = "text/plain; charset=utf-8";
         var lines = report.Entries.Select(e => $"{e.Key}: {e.Value.Status} ({e.Value.Description})");
-        return http.Response.WriteAsync($"{report.Status}\n{string.Join('\n', lines)}\n");
+        await http.Response.WriteAsync($"{report.Status}\n{string.Join('\n', lines)}\n", http.RequestAborted).ConfigureAwait(false);
     }
+
+    private static void NoCache(HttpContext http) => http.Response.Headers.CacheControl = "no-store, no-cache";
 
     private static Task WriteFull(HttpContext http, HealthReport report)
     {

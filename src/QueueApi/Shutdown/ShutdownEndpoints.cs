@@ -4,6 +4,7 @@ using QueueApi.Api;
 using QueueApi.Engine;
 using QueueApi.Engine.Configuration;
 using QueueApi.Engine.Diagnostics;
+using QueueApi.Engine.Hosting;
 
 namespace QueueApi.Shutdown;
 
@@ -30,7 +31,7 @@ internal static class ShutdownEndpoints
     }
 
     private static async Task<Results<Accepted<ShutdownAccepted>, ProblemHttpResult>> Shutdown(
-        HttpContext http, QueueEngine engine, IHostApplicationLifetime lifetime)
+        HttpContext http, QueueEngine engine, IHostStopper host)
     {
         var mode = engine.Options.Shutdown.DefaultMode;
         // The body is optional; when present it must be {"mode": "drain" | "immediate"}.
@@ -53,7 +54,7 @@ internal static class ShutdownEndpoints
 
         var ticket = engine.RequestStop(mode);
         // The host's stop runs the engine's wind-down first (StoppingAsync), so this answer still goes out.
-        lifetime.StopApplication();
+        host.StopHost();
         return TypedResults.Accepted("/shutdown/report", new ShutdownAccepted(ticket.Mode, ticket.AlreadyStopping, ticket.Queued, ticket.InFlight, ticket.Deadline));
     }
 

@@ -1,16 +1,30 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using QueueApi.Engine.Hosting;
 
 namespace QueueApi.Tests.Support;
 
 /// <summary>The service in memory, with settings swapped per test. Dispose with <c>await using</c>.</summary>
-public sealed class QueueApiApplication(IDictionary<string, string?>? settings = null, string environment = "Development")
+public sealed class QueueApiApplication(
+    IDictionary<string, string?>? settings = null,
+    string environment = "Development",
+    bool holdHostOnStop = false)
     : WebApplicationFactory<Program>
 {
+    /// <summary>With <c>holdHostOnStop</c>, records the service's requests to stop the host instead of obeying them.</summary>
+    public HeldLifetime Lifetime { get; } = new();
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment(environment);
+        if (holdHostOnStop)
+        {
+            // Keeps the in-memory host up after a fatal stop so the test can still look at health and the report.
+            builder.ConfigureServices(services => services.AddSingleton<IHostStopper>(Lifetime));
+        }
+
         builder.ConfigureAppConfiguration((_, config) =>
         {
             // Replace the shipped queues so each test knows exactly which workers exist.
@@ -32,4 +46,14 @@ public sealed class QueueApiApplication(IDictionary<string, string?>? settings =
             config.AddInMemoryCollection(defaults);
         });
     }
+}
+
+/// <summary>Records the service's requests to stop the host instead of stopping it.</summary>
+public sealed class HeldLifetime : IHostStopper
+{
+    private readonly TaskCompletionSource _stopRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public Task StopRequested => _stopRequested.Task;
+
+    public void StopHost() => _stopRequested.TrySetResult();
 }
