@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
 using Microsoft.AspNetCore.Http.HttpResults;
 using QueueApi.Api;
 using QueueApi.Engine;
@@ -31,7 +33,7 @@ internal static class ShutdownEndpoints
     }
 
     private static async Task<Results<Accepted<ShutdownAccepted>, ProblemHttpResult>> Shutdown(
-        HttpContext http, QueueEngine engine, IHostStopper host)
+        HttpContext http, QueueEngine engine, IHostStopper host, IOptions<JsonOptions> json)
     {
         var mode = engine.Options.Shutdown.DefaultMode;
         // The body is optional; when present it must be {"mode": "drain" | "immediate"}.
@@ -43,7 +45,7 @@ internal static class ShutdownEndpoints
                 return problem;
             }
 
-            if (!TryParseMode(body!, ref mode))
+            if (!TryParseMode(body!, json.Value.SerializerOptions, ref mode))
             {
                 return Problems.Make(
                     StatusCodes.Status400BadRequest,
@@ -58,11 +60,12 @@ internal static class ShutdownEndpoints
         return TypedResults.Accepted("/shutdown/report", new ShutdownAccepted(ticket.Mode, ticket.AlreadyStopping, ticket.Queued, ticket.InFlight, ticket.Deadline));
     }
 
-    private static bool TryParseMode(byte[] body, ref ShutdownMode mode)
+    private static bool TryParseMode(byte[] body, JsonSerializerOptions options, ref ShutdownMode mode)
     {
         try
         {
-            var request = JsonSerializer.Deserialize(body, ApiJsonContext.Default.ShutdownRequest);
+            // The API's own options: they read enum names as "drain" or "immediate".
+            var request = (ShutdownRequest?)JsonSerializer.Deserialize(body, options.GetTypeInfo(typeof(ShutdownRequest)));
             if (request?.Mode is { } m)
             {
                 mode = m;

@@ -238,6 +238,26 @@ public sealed class QueueAndWorkerApiTests
     }
 
     [Fact]
+    public async Task ShutdownInImmediateModeAnswers202WithTheModeAndAsksTheHostToStop()
+    {
+        await using var app = new QueueApiApplication(holdHostOnStop: true);
+        using var client = app.CreateClient();
+
+        using var response = await client.PostAsync("/shutdown", Json("""{"mode": "immediate"}"""), Ct);
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var ticket = await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
+        Assert.Equal("immediate", ticket.GetProperty("mode").GetString());
+        Assert.False(ticket.GetProperty("alreadyStopping").GetBoolean());
+        await app.Lifetime.StopRequested.WaitAsync(TimeSpan.FromSeconds(5), Ct);
+        var report = await app.Services.GetRequiredService<QueueEngine>().Completion.WaitAsync(TimeSpan.FromSeconds(10), Ct);
+        Assert.Equal(QueueApi.Engine.Configuration.ShutdownMode.Immediate, report.Mode);
+        var served = await client.GetFromJsonAsync<JsonElement>("/shutdown/report", Ct);
+        Assert.True(served.GetProperty("complete").GetBoolean());
+        Assert.Equal("requested", served.GetProperty("reason").GetString());
+    }
+
+    [Fact]
     public async Task SwaggerUiAndTheOpenApiDocumentDescribeEveryRoute()
     {
         await using var app = new QueueApiApplication();
