@@ -597,7 +597,11 @@ public sealed partial class QueueEngine : IDisposable
         }
 
         _shutdown.Cancel();
-        _supervisor.Join(TimeSpan.FromSeconds(1));
+        if (_supervisor.ThreadState != System.Threading.ThreadState.Unstarted)
+        {
+            _supervisor.Join(TimeSpan.FromSeconds(1));
+        }
+
         Metrics.Dispose();
     }
 
