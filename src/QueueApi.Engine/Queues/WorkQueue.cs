@@ -337,15 +337,19 @@ public sealed class WorkQueue
         }
     }
 
-    internal DeadLetterResult Requeue(string id)
+    private bool TryRemoveDeadLetter(string id, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out QueueMessage? message)
     {
-        QueueMessage? message;
         lock (_deadLock)
         {
-            if (!_deadLetters.Remove(id, out message))
-            {
-                return DeadLetterResult.NotFound;
-            }
+            return _deadLetters.Remove(id, out message);
+        }
+    }
+
+    internal DeadLetterResult Requeue(string id)
+    {
+        if (!TryRemoveDeadLetter(id, out var message))
+        {
+            return DeadLetterResult.NotFound;
         }
 
         Interlocked.Increment(ref _enqueuers);
@@ -388,13 +392,9 @@ public sealed class WorkQueue
 
     internal DeadLetterResult DeleteDeadLetter(string id)
     {
-        QueueMessage? message;
-        lock (_deadLock)
+        if (!TryRemoveDeadLetter(id, out var message))
         {
-            if (!_deadLetters.Remove(id, out message))
-            {
-                return DeadLetterResult.NotFound;
-            }
+            return DeadLetterResult.NotFound;
         }
 
         Interlocked.Decrement(ref _deadLettered);

@@ -18,23 +18,13 @@ internal static class QueueEndpoints
             .WithName("EnqueueMessage")
             .WithSummary("Enqueue one message; the JSON body is the payload")
             .Accepts<System.Text.Json.JsonElement>("application/json")
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
-            .ProducesProblem(StatusCodes.Status429TooManyRequests)
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+            .ProducesEnqueueProblems();
 
         group.MapPost("/{queue}/messages/batch", EnqueueBatch)
             .WithName("EnqueueBatch")
             .WithSummary("Enqueue a JSON array of payloads, all or none")
             .Accepts<System.Text.Json.JsonElement[]>("application/json")
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
-            .ProducesProblem(StatusCodes.Status429TooManyRequests)
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+            .ProducesEnqueueProblems();
 
         group.MapGet("/{queue}/messages/{id}", GetMessage)
             .WithName("GetMessage")
@@ -74,6 +64,16 @@ internal static class QueueEndpoints
 
         return app;
     }
+
+    /// <summary>The errors both enqueue routes can answer with, for the OpenAPI document.</summary>
+    private static RouteHandlerBuilder ProducesEnqueueProblems(this RouteHandlerBuilder builder) =>
+        builder
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
     private static async Task<Results<Accepted<EnqueueResponse>, ProblemHttpResult>> Enqueue(
         string queue, HttpContext http, QueueEngine engine, IOptions<ApiOptions> options)
@@ -152,26 +152,21 @@ internal static class QueueEndpoints
     private static Results<Ok<QueueView>, ProblemHttpResult> GetQueue(string queue, QueueEngine engine) =>
         engine.TryGetQueue(queue, out var q) ? TypedResults.Ok(QueueView.From(q!)) : Problems.UnknownQueue(queue, engine.Queues.Select(x => x.Name));
 
-    private static Results<Ok<QueueView>, ProblemHttpResult> Pause(string queue, QueueEngine engine)
+    private static Results<Ok<QueueView>, ProblemHttpResult> Pause(string queue, QueueEngine engine) =>
+        Apply(queue, engine, static q => q.Pause());
+
+    private static Results<Ok<QueueView>, ProblemHttpResult> Resume(string queue, QueueEngine engine) =>
+        Apply(queue, engine, static q => q.Resume());
+
+    private static Results<Ok<QueueView>, ProblemHttpResult> Apply(string queue, QueueEngine engine, Action<WorkQueue> action)
     {
         if (!engine.TryGetQueue(queue, out var q))
         {
             return Problems.UnknownQueue(queue, engine.Queues.Select(x => x.Name));
         }
 
-        q!.Pause();
-        return TypedResults.Ok(QueueView.From(q));
-    }
-
-    private static Results<Ok<QueueView>, ProblemHttpResult> Resume(string queue, QueueEngine engine)
-    {
-        if (!engine.TryGetQueue(queue, out var q))
-        {
-            return Problems.UnknownQueue(queue, engine.Queues.Select(x => x.Name));
-        }
-
-        q!.Resume();
-        return TypedResults.Ok(QueueView.From(q));
+        action(q!);
+        return TypedResults.Ok(QueueView.From(q!));
     }
 
     private static Results<Ok<IReadOnlyList<MessageView>>, ProblemHttpResult> DeadLetters(string queue, QueueEngine engine, int? limit)
