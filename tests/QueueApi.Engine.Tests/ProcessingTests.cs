@@ -102,6 +102,29 @@ public sealed class ProcessingTests
     }
 
     [Fact]
+    public void DeadLettersAreBoundedAndTheOldestIsEvictedButStillCounted()
+    {
+        using var engine = TestEngine.Create(
+            new DelegateHandler((_, _) => throw new InvalidOperationException("poison")),
+            q =>
+            {
+                q.Workers = 1;
+                q.MaxAttempts = 1;
+                q.DeadLetterCapacity = 2;
+                q.CircuitBreaker.Enabled = false;
+            });
+        var queue = engine.Queues.Single();
+
+        var messages = Enumerable.Range(0, 3).Select(_ => engine.Enqueue()).ToList();
+
+        TestEngine.WaitFor(() => messages.All(m => m.IsFinished), "the messages to finish");
+        Assert.Equal(messages.Skip(1).Select(m => m.Id), queue.DeadLetters(10).Select(m => m.Id));
+        Assert.Equal(3, queue.Counts().DeadLettered);
+        Assert.False(queue.TryGetMessage(messages[0].Id, out _));
+        Assert.True(queue.Counts().Balanced);
+    }
+
+    [Fact]
     public void PermanentFailureEndsFailedAfterOneAttempt()
     {
         using var engine = TestEngine.Create(new DelegateHandler((_, _) => throw new PermanentMessageException("bad input")));

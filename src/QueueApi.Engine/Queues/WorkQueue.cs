@@ -20,8 +20,8 @@ public sealed class WorkQueue
     private readonly Lock _finishedLock = new();
     private readonly Queue<QueueMessage> _finished = new();
     private readonly Lock _deadLock = new();
-    private readonly Dictionary<string, QueueMessage> _deadLetters = new(StringComparer.Ordinal);
-    private readonly Queue<string> _deadOrder = new();
+    // Insertion-ordered, so the oldest dead letter is evicted first; removals are rare (operator actions).
+    private readonly OrderedDictionary<string, QueueMessage> _deadLetters = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _droppedReasons = new(StringComparer.Ordinal);
     private readonly ManualResetEventSlim _running = new(initialState: true);
     private readonly CircuitBreakerStateProvider _breaker = new();
@@ -311,14 +311,10 @@ public sealed class WorkQueue
         lock (_deadLock)
         {
             _deadLetters[message.Id] = message;
-            _deadOrder.Enqueue(message.Id);
-            // Requeued or deleted ids stay in the order queue until they reach its head; skip them there.
-            while (_deadLetters.Count > Options.DeadLetterCapacity && _deadOrder.TryDequeue(out var oldest))
+            if (_deadLetters.Count > Options.DeadLetterCapacity)
             {
-                if (_deadLetters.Remove(oldest))
-                {
-                    evicted = oldest;
-                }
+                evicted = _deadLetters.GetAt(0).Key;
+                _deadLetters.RemoveAt(0);
             }
         }
 
@@ -333,7 +329,7 @@ public sealed class WorkQueue
     {
         lock (_deadLock)
         {
-            return _deadOrder.Where(_deadLetters.ContainsKey).Distinct().Take(limit).Select(id => _deadLetters[id]).ToList();
+            return _deadLetters.Values.Take(limit).ToList();
         }
     }
 
@@ -379,7 +375,6 @@ public sealed class WorkQueue
             lock (_deadLock)
             {
                 _deadLetters[id] = message;
-                _deadOrder.Enqueue(id);
             }
 
             return result;

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Polly;
+using Polly.CircuitBreaker;
 using QueueApi.Engine.Handlers;
 using QueueApi.Engine.Messages;
 using QueueApi.Engine.Queues;
@@ -240,8 +241,9 @@ public sealed partial class Worker
         {
             (outcome, error) = (MessageStatus.Failed, ex.Message);
         }
-        catch (OperationCanceledException) when (_engine.ShutdownToken.IsCancellationRequested)
+        catch (Exception ex) when (_engine.ShutdownToken.IsCancellationRequested && ex is OperationCanceledException or BrokenCircuitException)
         {
+            // Stopped, not exhausted: a failure, not a dead letter.
             (outcome, error) = (MessageStatus.Failed, "cancelled by shutdown");
         }
 #pragma warning disable CA1031 // Per message: one bad message must not kill its worker.
