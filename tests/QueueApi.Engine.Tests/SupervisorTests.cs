@@ -159,7 +159,7 @@ public sealed class SupervisorTests
         var accepted = 0L;
         var refused = 0L;
         using var stop = new CancellationTokenSource();
-        var producers = Enumerable.Range(0, 4).Select(p => Task.Run(() =>
+        var producers = TestEngine.RunOnThreads(4, producer =>
         {
             var n = 0;
             while (!stop.IsCancellationRequested && n < 20_000)
@@ -178,13 +178,13 @@ public sealed class SupervisorTests
 
                 n++;
             }
-        }, TestContext.Current.CancellationToken)).ToList();
+        });
 
         TestEngine.WaitFor(() => Interlocked.Read(ref accepted) > 1_000, $"load to build up (accepted {Interlocked.Read(ref accepted)}, refused {Interlocked.Read(ref refused)})");
         engine.CrashWorker("q-3");
         var report = await engine.Completion.WaitAsync(TestEngine.Timeout, TestContext.Current.CancellationToken);
         await stop.CancelAsync();
-        await Task.WhenAll(producers).WaitAsync(TestEngine.Timeout, TestContext.Current.CancellationToken);
+        await producers.WaitAsync(TestEngine.Timeout, TestContext.Current.CancellationToken);
 
         var c = report.Queues["q"];
         Assert.Equal(Interlocked.Read(ref accepted), c.Accepted);
@@ -193,6 +193,61 @@ public sealed class SupervisorTests
         Assert.Equal(0, c.InFlight + c.Retrying);
         Assert.Equal(c.Accepted, engine.Queues.Single().Counts().Accepted);
         Assert.True(c.Dropped == 0 || c.DroppedReasons.ContainsKey("worker q-3 faulted"));
+    }
+
+    [Theory]
+    [InlineData(ShutdownMode.Drain)]
+    [InlineData(ShutdownMode.Immediate)]
+    public async Task AccountingEquationHoldsExactlyWhenAStopLandsDuringConcurrentEnqueues(ShutdownMode mode)
+    {
+        using var engine = TestEngine.Create(
+            new DelegateHandler((ctx, ct) =>
+            {
+                if (ctx.Payload.Span[0] == (byte)'9')
+                {
+                    // Some slower work, done on the worker thread itself (an awaited delay would need the pool).
+                    ct.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(2));
+                }
+
+                return ValueTask.CompletedTask;
+            }),
+            q =>
+            {
+                q.Workers = 3;
+                q.Capacity = 500;
+            });
+        var accepted = 0L;
+        var refusedWhileStopping = 0L;
+        var producers = TestEngine.RunOnThreads(3, producer =>
+        {
+            for (var n = 0; n < 50_000; n++)
+            {
+                var status = engine.Enqueue("q", TestEngine.Json(n % 50 == 0 ? "9" : "1"), out _);
+                if (status == EnqueueStatus.Accepted)
+                {
+                    Interlocked.Increment(ref accepted);
+                }
+                else if (status == EnqueueStatus.ShuttingDown)
+                {
+                    Interlocked.Increment(ref refusedWhileStopping);
+                    return;
+                }
+            }
+        });
+
+        TestEngine.WaitFor(() => Interlocked.Read(ref accepted) > 1_000, "load to build up");
+        engine.RequestStop(mode);
+        var report = await engine.Completion.WaitAsync(TestEngine.Timeout, TestContext.Current.CancellationToken);
+        await producers.WaitAsync(TestEngine.Timeout, TestContext.Current.CancellationToken);
+
+        var c = report.Queues["q"];
+        Assert.Equal(Interlocked.Read(ref accepted), c.Accepted);
+        Assert.Equal(c.Accepted, c.Succeeded + c.Failed + c.DeadLettered + c.Dropped + c.Queued + c.InFlight + c.Retrying);
+        Assert.Equal(0, c.Queued + c.InFlight + c.Retrying);
+        if (mode == ShutdownMode.Drain)
+        {
+            Assert.Equal(0, c.Dropped);
+        }
     }
 
     [Fact]

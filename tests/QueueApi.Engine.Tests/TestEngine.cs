@@ -60,4 +60,35 @@ internal static class TestEngine
             throw new TimeoutException($"Timed out after {limit} waiting for {what}.");
         }
     }
+
+    /// <summary>
+    /// Runs producers on their own background threads: pool threads can be scarce while other tests block
+    /// theirs, and a starved producer would make a load test measure the thread pool instead of the engine.
+    /// </summary>
+    public static Task RunOnThreads(int count, Action<int> body)
+    {
+        var tasks = new List<Task>();
+        for (var i = 0; i < count; i++)
+        {
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var index = i;
+            var thread = new Thread(() =>
+            {
+                try
+                {
+                    body(index);
+                    done.SetResult();
+                }
+                catch (Exception ex)
+                {
+                    done.SetException(ex);
+                }
+            })
+            { IsBackground = true, Name = $"test producer {i}" };
+            thread.Start();
+            tasks.Add(done.Task);
+        }
+
+        return Task.WhenAll(tasks);
+    }
 }

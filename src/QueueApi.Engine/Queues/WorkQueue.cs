@@ -259,7 +259,6 @@ public sealed class WorkQueue
         message.CompletedAt = _time.GetUtcNow();
         message.NextAttemptAt = null;
         message.Error = error;
-        message.Status = status;
         switch (status)
         {
             case MessageStatus.Succeeded:
@@ -275,10 +274,16 @@ public sealed class WorkQueue
             case MessageStatus.DeadLettered:
                 Interlocked.Increment(ref _deadLettered);
                 AddDeadLetter(message);
-                return;
+                break;
         }
 
-        Retain(message);
+        if (status != MessageStatus.DeadLettered)
+        {
+            Retain(message);
+        }
+
+        // Published last: whoever sees a final status also sees the books and lists that go with it.
+        message.Status = status;
     }
 
     private void Retain(QueueMessage message)
