@@ -239,7 +239,7 @@ public sealed class ProcessingTests
     [Fact]
     public void MessageIdsAreUniqueAndSortByTime()
     {
-        var ids = Enumerable.Range(0, 10_000).Select(_ => MessageId.Next(TimeProvider.System)).ToList();
+        var ids = Enumerable.Range(0, 10_000).Select(_ => MessageId.Next(TimeProvider.System).ToString()).ToList();
 
         Assert.Equal(ids.Count, ids.Distinct().Count());
         Assert.Equal(ids.Order(StringComparer.Ordinal), ids);

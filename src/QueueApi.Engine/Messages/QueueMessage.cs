@@ -13,28 +13,58 @@ public enum MessageStatus
 }
 
 /// <summary>One accepted message and its bookkeeping. Written by one worker at a time, read by anyone.</summary>
+/// <remarks>
+/// Kept small because a full queue holds millions: the id is kept as numbers and formatted when read,
+/// and times as UTC ticks (every time comes from <see cref="TimeProvider.GetUtcNow"/>), which also makes
+/// each read atomic where a <see cref="DateTimeOffset"/>? could tear.
+/// </remarks>
 public sealed class QueueMessage
 {
-    internal QueueMessage(string id, string queue, byte[] payload, DateTimeOffset enqueuedAt)
+    private const long None = -1;
+
+    private readonly long _idMs;
+    private readonly uint _idSeq;
+    private long _enqueuedAt;
+    private long _startedAt = None;
+    private long _completedAt = None;
+    private long _nextAttemptAt = None;
+
+    internal QueueMessage(MessageKey id, string queue, byte[] payload, DateTimeOffset enqueuedAt)
     {
-        Id = id;
+        _idMs = id.Ms;
+        _idSeq = id.Seq;
         Queue = queue;
         Payload = payload;
         EnqueuedAt = enqueuedAt;
     }
 
-    public string Id { get; }
+    /// <summary>Time-sortable and unique; a new string on each read, so queued messages do not each keep one.</summary>
+    public string Id => Key.ToString();
+
+    internal MessageKey Key => new(_idMs, _idSeq);
 
     public string Queue { get; }
 
     /// <summary>The JSON body exactly as the client sent it.</summary>
     public byte[] Payload { get; }
 
-    public DateTimeOffset EnqueuedAt { get; internal set; }
+    public DateTimeOffset EnqueuedAt
+    {
+        get => FromTicks(Volatile.Read(ref _enqueuedAt))!.Value;
+        internal set => Volatile.Write(ref _enqueuedAt, value.UtcTicks);
+    }
 
-    public DateTimeOffset? StartedAt { get; internal set; }
+    public DateTimeOffset? StartedAt
+    {
+        get => FromTicks(Volatile.Read(ref _startedAt));
+        internal set => Volatile.Write(ref _startedAt, ToTicks(value));
+    }
 
-    public DateTimeOffset? CompletedAt { get; internal set; }
+    public DateTimeOffset? CompletedAt
+    {
+        get => FromTicks(Volatile.Read(ref _completedAt));
+        internal set => Volatile.Write(ref _completedAt, ToTicks(value));
+    }
 
     public int Attempts { get; internal set; }
 
@@ -45,7 +75,15 @@ public sealed class QueueMessage
     public string? Error { get; internal set; }
 
     /// <summary>When a retrying message will be tried again.</summary>
-    public DateTimeOffset? NextAttemptAt { get; internal set; }
+    public DateTimeOffset? NextAttemptAt
+    {
+        get => FromTicks(Volatile.Read(ref _nextAttemptAt));
+        internal set => Volatile.Write(ref _nextAttemptAt, ToTicks(value));
+    }
 
     public bool IsFinished => Status is MessageStatus.Succeeded or MessageStatus.Failed or MessageStatus.DeadLettered or MessageStatus.Dropped;
+
+    private static long ToTicks(DateTimeOffset? value) => value is { } v ? v.UtcTicks : None;
+
+    private static DateTimeOffset? FromTicks(long ticks) => ticks == None ? null : new DateTimeOffset(ticks, TimeSpan.Zero);
 }

@@ -16,7 +16,7 @@ namespace QueueApi.Engine.Queues;
 public sealed class WorkQueue
 {
     private readonly TimeProvider _time;
-    private readonly ConcurrentDictionary<string, QueueMessage> _index = new(StringComparer.Ordinal);
+    private readonly MessageIndex _index = new();
     private readonly Lock _finishedLock = new();
     private readonly Queue<QueueMessage> _finished = new();
     private readonly Lock _deadLock = new();
@@ -100,7 +100,7 @@ public sealed class WorkQueue
         }
     }
 
-    public bool TryGetMessage(string id, out QueueMessage? message) => _index.TryGetValue(id, out message);
+    public bool TryGetMessage(string id, out QueueMessage? message) => _index.TryGet(id, out message);
 
     internal EnqueueStatus Enqueue(QueueMessage message)
     {
@@ -113,10 +113,10 @@ public sealed class WorkQueue
                 return EnqueueStatus.ShuttingDown;
             }
 
-            _index[message.Id] = message;
+            _index.Add(message);
             if (!Store.TryAdd(message))
             {
-                _index.TryRemove(message.Id, out _);
+                _index.Remove(message);
                 return EnqueueStatus.Full;
             }
 
@@ -141,14 +141,14 @@ public sealed class WorkQueue
 
             foreach (var m in messages)
             {
-                _index[m.Id] = m;
+                _index.Add(m);
             }
 
             if (!Store.TryAddRange(messages))
             {
                 foreach (var m in messages)
                 {
-                    _index.TryRemove(m.Id, out _);
+                    _index.Remove(m);
                 }
 
                 return EnqueueStatus.Full;
@@ -290,7 +290,7 @@ public sealed class WorkQueue
     {
         if (Options.RetainFinished == 0)
         {
-            _index.TryRemove(message.Id, out _);
+            _index.Remove(message);
             return;
         }
 
@@ -306,7 +306,7 @@ public sealed class WorkQueue
 
         if (evicted is not null)
         {
-            _index.TryRemove(evicted.Id, out _);
+            _index.Remove(evicted);
         }
     }
 
@@ -326,7 +326,7 @@ public sealed class WorkQueue
         // An evicted dead letter stays counted as dead-lettered; only its body is no longer kept.
         if (evicted is not null)
         {
-            _index.TryRemove(evicted, out _);
+            _index.Remove(evicted);
         }
     }
 
@@ -398,7 +398,7 @@ public sealed class WorkQueue
         }
 
         Interlocked.Decrement(ref _deadLettered);
-        _index.TryRemove(id, out _);
+        _index.Remove(message);
         message.Status = MessageStatus.Dropped;
         Interlocked.Increment(ref _dropped);
         _droppedReasons.AddOrUpdate("deleted from dead letters", 1, static (_, n) => n + 1);

@@ -1,3 +1,4 @@
+using QueueApi.Bench;
 using QueueApi.Health;
 using QueueApi.Queues;
 using QueueApi.Shutdown;
@@ -17,6 +18,7 @@ internal static class QueueApiEndpointExtensions
         app.MapWorkers();
         app.MapShutdown();
         app.MapQueueHealth();
+        app.MapBenchWhenEnabled();
 
         app.MapOpenApi();
         app.UseSwaggerUI(o =>

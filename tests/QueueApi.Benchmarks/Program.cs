@@ -1,0 +1,44 @@
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using QueueApi.Benchmarks;
+
+// Modes: handoff (BenchmarkDotNet), lifecycle and memory (plain Stopwatch/GC runs), or all.
+var mode = args.Length > 0 ? args[0].ToLowerInvariant() : "handoff";
+var rest = args.Skip(1).ToArray();
+switch (mode)
+{
+    case "handoff":
+        RunHandoff(rest);
+        return 0;
+    case "lifecycle":
+        Lifecycle.Run();
+        return 0;
+    case "memory":
+        MemoryPerMessage.Run();
+        return 0;
+    case "all":
+        RunHandoff(rest);
+        Lifecycle.Run();
+        MemoryPerMessage.Run();
+        return 0;
+    default:
+        Console.Error.WriteLine($"Unknown mode '{mode}'. Use: handoff | lifecycle | memory | all");
+        return 2;
+}
+
+static void RunHandoff(string[] args)
+{
+    // In process: the benchmark owns its threads, and the generated project needs no build of its own.
+    var config = ManualConfig.Create(DefaultConfig.Instance)
+        .AddJob(Job.Default
+            .WithToolchain(InProcessEmitToolchain.Instance)
+            .WithWarmupCount(3)
+            .WithIterationCount(12)
+            .WithInvocationCount(1)
+            .WithUnrollFactor(1))
+        .WithOptions(ConfigOptions.DisableLogFile);
+    var summary = BenchmarkRunner.Run<HandoffBenchmarks>(config, args);
+    HandoffBenchmarks.PrintTargets(summary);
+}

@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# HTTP ingress benchmark: starts the built service once and runs wrk against it.
+#   run.sh              single enqueue vs the bare /bench/echo, and batches of 100 (each ~10 s)
+#   run.sh --overload   60 s above capacity: only 202/429, RSS flat, books balanced
+# Environment: DURATION (s, default 10), OVERLOAD_DURATION (60), THREADS (1), CONNECTIONS (32), NO_BUILD=1.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../../.." && pwd)
+mode=${1:-ingress}
+duration=${DURATION:-10}
+overload_duration=${OVERLOAD_DURATION:-60}
+threads=${THREADS:-1}
+connections=${CONNECTIONS:-32}
+work=$(mktemp -d)
+pid=""
+
+command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk (or run .ci/install)" >&2; exit 2; }
+
+cleanup() {
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+if [ "${NO_BUILD:-0}" != 1 ]; then
+  dotnet build "$root/src/QueueApi/QueueApi.csproj" -c Release -v quiet -nologo >/dev/null
+fi
+dll="$root/src/QueueApi/bin/Release/net10.0/QueueApi.dll"
+
+free_port() {
+  local p
+  for _ in $(seq 1 50); do
+    p=$((20000 + RANDOM % 40000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
+  done
+  echo "no free port found" >&2; exit 1
+}
+
+# start_service KEY=VALUE...: the service on a free loopback port, logging at Warning.
+start_service() {
+  port=$(free_port)
+  base="http://127.0.0.1:$port"
+  (cd "$(dirname "$dll")" && exec env ASPNETCORE_ENVIRONMENT=Production \
+    Logging__LogLevel__Default=Warning Logging__LogLevel__Microsoft.AspNetCore=Warning \
+    QueueApi__Api__BenchmarkEndpoints=true "$@" \
+    dotnet "$dll" --urls "$base" >"$work/service.log" 2>&1) &
+  pid=$!
+  for _ in $(seq 1 300); do
+    if curl -fs "$base/health/ready" >/dev/null 2>&1; then return; fi
+    kill -0 "$pid" 2>/dev/null || { cat "$work/service.log" >&2; echo "the service exited" >&2; exit 1; }
+    sleep 0.1
+  done
+  echo "the service did not become ready in 30 s" >&2; exit 1
+}
+
+# bench NAME PATH SECONDS [BATCH]: one wrk run; leaves RESULT lines in $work/NAME.
+bench() {
+  local name=$1 path=$2 secs=$3 batch=${4:-0}
+  BATCH=$batch wrk -t"$threads" -c"$connections" -d"${secs}s" --timeout 5s -s "$here/post.lua" "$base$path" >"$work/$name"
+}
+
+get() { grep "^RESULT $2 " "$work/$1" | awk '{print $3}' | head -1; }
+status() { local v; v=$(get "$1" "status_$2"); echo "${v:-0}"; }
+calc() { awk "BEGIN { printf \"$1\", $2 }"; }
+verdict() { awk "BEGIN { exit !($1) }" && echo met || echo "NOT met"; }
+
+machine() {
+  echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(date -u +%Y-%m-%dT%H:%MZ)"
+}
+
+ingress() {
+  start_service QueueApi__Queues__default__Capacity=2000000 QueueApi__Queues__default__Workers=2 \
+    QueueApi__Queues__default__Handler=log QueueApi__Api__MaxBatchBytes=1048576
+  echo "service pid $pid on $base; wrk -t$threads -c$connections, ${duration}s per run"
+  # Warm-up: JIT, connection pools, the queue's first segments. Not counted.
+  bench warm-echo /bench/echo 4; bench warm-single /queues/default/messages 4; bench warm-batch /queues/default/messages/batch 4 100
+  bench echo1 /bench/echo "$duration"
+  bench single /queues/default/messages "$duration"
+  bench batch /queues/default/messages/batch "$duration" 100
+  bench echo2 /bench/echo "$duration"
+
+  local e1 e2 bare single batch_req batch_msgs r1 r2
+  e1=$(calc %.1f "$(status echo1 202) / $(get echo1 seconds)")
+  e2=$(calc %.1f "$(status echo2 202) / $(get echo2 seconds)")
+  # The bare limit, measured before and after the others; their mean is what the targets compare with.
+  bare=$(calc %.1f "($e1 + $e2) / 2")
+  single=$(calc %.1f "$(status single 202) / $(get single seconds)")
+  batch_req=$(calc %.1f "$(status batch 202) / $(get batch seconds)")
+  batch_msgs=$(calc %.1f "$batch_req * 100")
+  r1=$(calc %.3f "$single / $bare")
+  r2=$(calc %.2f "$batch_msgs / $bare")
+  echo
+  echo "## HTTP ingress (one process, wrk -t$threads -c$connections, ${duration} s per run)"
+  echo
+  machine
+  echo
+  echo "| figure | value | target | met |"
+  echo "| --- | ---: | --- | --- |"
+  echo "| bare POST /bench/echo, 202/s (run before / after) | $e1 / $e2 | the limit | (info) |"
+  echo "| single POST /queues/default/messages, 202/s | $single | | (info) |"
+  echo "| single / bare | ${r1}x | >= 0.9x | $(verdict "$r1 >= 0.9") |"
+  echo "| batch of 100, 202/s | $batch_req | | (info) |"
+  echo "| batch of 100, messages/s | $batch_msgs | | (info) |"
+  echo "| batch messages/s / bare requests/s | ${r2}x | >= 25x | $(verdict "$r2 >= 25") |"
+  echo "| p99 latency ms: bare / single / batch | $(get echo1 p99_ms) / $(get single p99_ms) / $(get batch p99_ms) | | (info) |"
+  echo "| answers other than 202 (echo, single, batch) | $(( $(get echo1 requests) - $(status echo1 202) )), $(( $(get single requests) - $(status single 202) )), $(( $(get batch requests) - $(status batch 202) )) | | (info) |"
+  echo
+}
+
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$pid/status"; }
+
+overload() {
+  # A small queue behind a slow handler (demo, 2 ms per message), so wrk stays far above capacity.
+  start_service QueueApi__Queues__default__Capacity=5000 QueueApi__Queues__default__Workers=2 \
+    QueueApi__Queues__default__Handler=demo QueueApi__Queues__default__CircuitBreaker__Enabled=false
+  echo "service pid $pid on $base; overload for ${overload_duration}s"
+  SLEEP_MS=2 BATCH=0 wrk -t"$threads" -c"$connections" -d"${overload_duration}s" --timeout 5s -s "$here/post.lua" \
+    "$base/queues/default/messages" >"$work/overload" &
+  local wrk_pid=$! samples=()
+  while kill -0 "$wrk_pid" 2>/dev/null; do samples+=("$(rss_kb)"); sleep 1; done
+  wait "$wrk_pid"
+
+  # Let the queue drain (bounded), then read the books while nothing moves.
+  local json depth inflight
+  for _ in $(seq 1 120); do
+    json=$(curl -fs "$base/queues/default")
+    depth=$(echo "$json" | grep -o '"depth":[0-9]*' | cut -d: -f2)
+    inflight=$(echo "$json" | grep -o '"inFlight":[0-9]*' | cut -d: -f2)
+    [ "$depth" = 0 ] && [ "$inflight" = 0 ] && break
+    sleep 0.5
+  done
+  json=$(curl -fs "$base/queues/default")
+  local n=${#samples[@]} third first_max last_max growth ok202 n429 total other accepted balanced
+  third=$(( n / 3 ))
+  # Flat: the last third's peak within 10% of the middle third's (the first third is warm-up).
+  first_max=$(printf '%s\n' "${samples[@]:$third:$third}" | sort -n | tail -1)
+  last_max=$(printf '%s\n' "${samples[@]:$((2 * third))}" | sort -n | tail -1)
+  growth=$(calc %.3f "$last_max / $first_max")
+  ok202=$(status overload 202); n429=$(status overload 429); total=$(get overload requests)
+  other=$(( total - ok202 - n429 ))
+  accepted=$(echo "$json" | grep -o '"accepted":[0-9]*' | cut -d: -f2)
+  balanced=$(echo "$json" | grep -o '"balanced":[a-z]*' | cut -d: -f2)
+  echo
+  echo "## Overload (${overload_duration} s above capacity, wrk -t$threads -c$connections)"
+  echo
+  machine
+  echo
+  echo "| figure | value | target | met |"
+  echo "| --- | ---: | --- | --- |"
+  echo "| answers: 202 / 429 / other | $ok202 / $n429 / $other | only 202 and 429 | $(verdict "$other == 0 && $n429 > 0") |"
+  echo "| socket errors or timeouts | $(get overload socket_errors) | 0 | $(verdict "$(get overload socket_errors) == 0") |"
+  echo "| RSS MiB: first / middle-third peak / last-third peak | $(calc %.1f "${samples[0]} / 1024") / $(calc %.1f "$first_max / 1024") / $(calc %.1f "$last_max / 1024") | last <= 1.10x middle | $(verdict "$growth <= 1.10") |"
+  echo "| books: balanced | $balanced | true | $(verdict "\"$balanced\" == \"true\"") |"
+  echo "| books: accepted vs 202 answers seen | $accepted vs $ok202 | equal | $(verdict "$accepted == $ok202") |"
+  echo
+  echo "counts: $(echo "$json" | grep -o '"counts":{[^}]*}')"
+}
+
+case "$mode" in
+  ingress | --ingress) ingress ;;
+  overload | --overload) overload ;;
+  *) echo "usage: $0 [--overload]" >&2; exit 2 ;;
+esac
