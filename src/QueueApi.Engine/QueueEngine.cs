@@ -78,7 +78,7 @@ public sealed partial class QueueEngine : IDisposable
         _logger = logger;
         foreach (var (name, o) in _options.Queues.OrderBy(q => q.Key, StringComparer.Ordinal))
         {
-            var queue = new WorkQueue(name, o, new ChannelQueueStore(o.Capacity), handlers(o.Handler), time);
+            var queue = new WorkQueue(name, o, new InMemoryQueueStore(o.Capacity), handlers(o.Handler), time);
             queue.Pipeline = QueuePipeline.Build(queue, time, _shutdown.Token);
             var workers = new Worker[o.Workers];
             for (var i = 0; i < workers.Length; i++)

@@ -7,9 +7,9 @@ namespace QueueApi.Engine.Queues;
 /// In-memory store: a lock-free queue behind a lock-free capacity counter. The counter bounds the queue, so a
 /// batch can reserve room for all its messages at once (all or none). Idle workers sleep on a monitor that an
 /// add pulses only when someone sleeps, so a busy queue takes no lock on add; a wake goes straight to the
-/// worker thread, with no task and no thread-pool hop. (The name is historical: this began on a Channel.)
+/// worker thread, with no task and no thread-pool hop.
 /// </summary>
-public sealed class ChannelQueueStore(int capacity) : IQueueStore
+public sealed class InMemoryQueueStore(int capacity) : IQueueStore
 {
     private readonly ConcurrentQueue<QueueMessage> _items = new();
     private readonly object _gate = new();
@@ -63,15 +63,16 @@ public sealed class ChannelQueueStore(int capacity) : IQueueStore
 
     public TakeResult TryTake(out QueueMessage? message, TimeSpan timeout, CancellationToken cancellationToken)
     {
+        // The token first: a worker woken to pause (or to crash) must not take one more message.
+        cancellationToken.ThrowIfCancellationRequested();
         if (TryTakeNow(out message))
         {
             return TakeResult.Taken;
         }
 
-        cancellationToken.ThrowIfCancellationRequested();
         var deadline = timeout == Timeout.InfiniteTimeSpan ? long.MaxValue : Environment.TickCount64 + (long)Math.Ceiling(timeout.TotalMilliseconds);
         // Dedicated worker thread: blocking here is the point, but never without a bound, and a token wakes it.
-        using var registration = cancellationToken.UnsafeRegister(static s => ((ChannelQueueStore)s!).Wake(all: true), this);
+        using var registration = cancellationToken.UnsafeRegister(static s => ((InMemoryQueueStore)s!).Wake(all: true), this);
         lock (_gate)
         {
             // Counted in before looking, and the adder fences before it reads this: no wake-up is lost.
@@ -82,6 +83,7 @@ public sealed class ChannelQueueStore(int capacity) : IQueueStore
                 {
                     // Read completion first: every add happened before it, so an empty queue then is empty for good.
                     var completed = _completed;
+                    cancellationToken.ThrowIfCancellationRequested();
                     if (TryTakeNow(out message))
                     {
                         return TakeResult.Taken;
@@ -92,7 +94,6 @@ public sealed class ChannelQueueStore(int capacity) : IQueueStore
                         return TakeResult.Completed;
                     }
 
-                    cancellationToken.ThrowIfCancellationRequested();
                     var remaining = deadline - Environment.TickCount64;
                     if (remaining <= 0)
                     {
