@@ -253,6 +253,7 @@ public sealed partial class QueueEngine : IDisposable
                 Start();
             }
 
+            StopIntake(mode);
             _attention.Set();
         }
 
@@ -348,9 +349,33 @@ public sealed partial class QueueEngine : IDisposable
 
                 _reason = reason;
             }
+
+            StopIntake(ShutdownMode.Immediate);
         }
 
         _attention.Set();
+    }
+
+    /// <summary>
+    /// The first steps of every stop, taken at once on the caller's thread so workers start leaving while the
+    /// supervisor wakes: refuse new messages, complete the stores (idle workers wake), and in immediate mode
+    /// cancel the one shutdown token. The supervisor's wind-down repeats them harmlessly.
+    /// </summary>
+    private void StopIntake(ShutdownMode mode)
+    {
+        foreach (var q in _queues.Values)
+        {
+            q.StopAccepting();
+            if (mode == ShutdownMode.Drain)
+            {
+                q.Resume(); // Draining finishes what was accepted, paused queues included.
+            }
+        }
+
+        if (mode == ShutdownMode.Immediate)
+        {
+            _shutdown.Cancel();
+        }
     }
 
     private void Supervise()
@@ -435,15 +460,7 @@ public sealed partial class QueueEngine : IDisposable
         var s = _options.Shutdown;
         var phase = Stopwatch.StartNew();
 
-        foreach (var q in _queues.Values)
-        {
-            q.StopAccepting();
-            if (mode == ShutdownMode.Drain)
-            {
-                q.Resume(); // Draining finishes what was accepted, paused queues included.
-            }
-        }
-
+        StopIntake(mode);
         Phase("stop accepting", phase);
 
         if (mode == ShutdownMode.Drain)

@@ -19,8 +19,11 @@ public interface IQueueStore
     bool TryAddRange(IReadOnlyList<QueueMessage> messages);
 
     /// <summary>Takes the next message, waiting up to <paramref name="timeout"/>.</summary>
-    /// <returns><see cref="TakeResult.Taken"/>, <see cref="TakeResult.TimedOut"/>, or <see cref="TakeResult.Completed"/> once the store was completed and is empty.</returns>
-    /// <exception cref="OperationCanceledException">When <paramref name="cancellationToken"/> fires.</exception>
+    /// <returns>
+    /// <see cref="TakeResult.Taken"/>, <see cref="TakeResult.TimedOut"/>, <see cref="TakeResult.Cancelled"/> when the
+    /// token fired (no exception: wake-ups are routine), or <see cref="TakeResult.Completed"/> once the store was
+    /// completed and is empty.
+    /// </returns>
     TakeResult TryTake(out QueueMessage? message, TimeSpan timeout, CancellationToken cancellationToken);
 
     /// <summary>Takes a message only if one is ready; for sweeping what is left at shutdown.</summary>
@@ -35,5 +38,6 @@ public enum TakeResult
 {
     Taken,
     TimedOut,
+    Cancelled,
     Completed,
 }

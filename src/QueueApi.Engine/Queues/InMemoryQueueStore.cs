@@ -5,14 +5,18 @@ namespace QueueApi.Engine.Queues;
 
 /// <summary>
 /// In-memory store: a lock-free queue behind a lock-free capacity counter. The counter bounds the queue, so a
-/// batch can reserve room for all its messages at once (all or none). Idle workers sleep on a monitor that an
-/// add pulses only when someone sleeps, so a busy queue takes no lock on add; a wake goes straight to the
-/// worker thread, with no task and no thread-pool hop.
+/// batch can reserve room for all its messages at once (all or none). Idle workers sleep each on its own
+/// signal; an add sets one (taking a lock only when someone sleeps), a fired token sets its own worker's, and
+/// completion sets all: a wake goes straight to one thread, with no task, no thread-pool hop, no lock convoy.
 /// </summary>
 public sealed class InMemoryQueueStore(int capacity) : IQueueStore
 {
+    [ThreadStatic]
+    private static Sleeper? t_sleeper;
+
     private readonly ConcurrentQueue<QueueMessage> _items = new();
-    private readonly object _gate = new();
+    private readonly Lock _gate = new();
+    private readonly LinkedList<Sleeper> _waiting = new();
     private int _count;
     private int _sleepers;
     private volatile bool _completed;
@@ -64,48 +68,73 @@ public sealed class InMemoryQueueStore(int capacity) : IQueueStore
     public TakeResult TryTake(out QueueMessage? message, TimeSpan timeout, CancellationToken cancellationToken)
     {
         // The token first: a worker woken to pause (or to crash) must not take one more message.
-        cancellationToken.ThrowIfCancellationRequested();
+        if (cancellationToken.IsCancellationRequested)
+        {
+            message = null;
+            return TakeResult.Cancelled;
+        }
+
         if (TryTakeNow(out message))
         {
             return TakeResult.Taken;
         }
 
         var deadline = timeout == Timeout.InfiniteTimeSpan ? long.MaxValue : Environment.TickCount64 + (long)Math.Ceiling(timeout.TotalMilliseconds);
-        // Dedicated worker thread: blocking here is the point, but never without a bound, and a token wakes it.
-        using var registration = cancellationToken.UnsafeRegister(static s => ((InMemoryQueueStore)s!).Wake(all: true), this);
+        var me = t_sleeper ??= new Sleeper();
+        me.Signal.Reset();
+        // A fired token wakes this thread alone, not every sleeper of the queue.
+        using var registration = cancellationToken.UnsafeRegister(static s => ((Sleeper)s!).Signal.Set(), me);
         lock (_gate)
         {
-            // Counted in before looking, and the adder fences before it reads this: no wake-up is lost.
-            Interlocked.Increment(ref _sleepers);
-            try
+            _waiting.AddLast(me.Node);
+        }
+
+        // Counted in before looking, and the adder fences before it reads this: no wake-up is lost.
+        Interlocked.Increment(ref _sleepers);
+        try
+        {
+            while (true)
             {
-                while (true)
+                // Read completion first: every add happened before it, so an empty queue then is empty for good.
+                var completed = _completed;
+                if (cancellationToken.IsCancellationRequested)
                 {
-                    // Read completion first: every add happened before it, so an empty queue then is empty for good.
-                    var completed = _completed;
-                    cancellationToken.ThrowIfCancellationRequested();
-                    if (TryTakeNow(out message))
-                    {
-                        return TakeResult.Taken;
-                    }
-
-                    if (completed)
-                    {
-                        return TakeResult.Completed;
-                    }
-
-                    var remaining = deadline - Environment.TickCount64;
-                    if (remaining <= 0)
-                    {
-                        return TakeResult.TimedOut;
-                    }
-
-                    Monitor.Wait(_gate, (int)Math.Min(remaining, int.MaxValue));
+                    return TakeResult.Cancelled;
                 }
+
+                if (TryTakeNow(out message))
+                {
+                    // A wake meant for one message may have reached this thread as it took another: pass it on.
+                    if (!_items.IsEmpty)
+                    {
+                        Wake(all: false);
+                    }
+
+                    return TakeResult.Taken;
+                }
+
+                if (completed)
+                {
+                    return TakeResult.Completed;
+                }
+
+                var remaining = deadline - Environment.TickCount64;
+                if (remaining <= 0)
+                {
+                    return TakeResult.TimedOut;
+                }
+
+                // Dedicated worker thread: blocking here is the point, but never without a bound.
+                me.Signal.Wait((int)Math.Min(remaining, int.MaxValue));
+                me.Signal.Reset();
             }
-            finally
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _sleepers);
+            lock (_gate)
             {
-                Interlocked.Decrement(ref _sleepers);
+                _waiting.Remove(me.Node);
             }
         }
     }
@@ -123,14 +152,11 @@ public sealed class InMemoryQueueStore(int capacity) : IQueueStore
 
     public void Complete()
     {
-        lock (_gate)
-        {
-            _completed = true;
-            Monitor.PulseAll(_gate);
-        }
+        _completed = true;
+        Wake(all: true);
     }
 
-    /// <summary>Wakes sleeping takers, taking the monitor only when there are any.</summary>
+    /// <summary>Wakes sleeping takers (one, or all), taking the lock only when there are any.</summary>
     private void Wake(bool all)
     {
         // Pairs with the taker's increment: the add is visible before the sleeper count is read.
@@ -142,15 +168,29 @@ public sealed class InMemoryQueueStore(int capacity) : IQueueStore
 
         lock (_gate)
         {
-            if (all)
+            for (var node = _waiting.First; node is not null; node = node.Next)
             {
-                Monitor.PulseAll(_gate);
-            }
-            else
-            {
-                Monitor.Pulse(_gate);
+                if (all)
+                {
+                    node.Value.Signal.Set();
+                }
+                else if (!node.Value.Signal.IsSet)
+                {
+                    node.Value.Signal.Set();
+                    return;
+                }
             }
         }
+    }
+
+    /// <summary>One sleeping worker thread's own wake-up signal, reused for the thread's life.</summary>
+    private sealed class Sleeper
+    {
+        public Sleeper() => Node = new LinkedListNode<Sleeper>(this);
+
+        public ManualResetEventSlim Signal { get; } = new(false, spinCount: 0);
+
+        public LinkedListNode<Sleeper> Node { get; }
     }
 
     private bool TryReserve(int n)

@@ -132,10 +132,13 @@ public sealed partial class Worker
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            Fault = new WorkerFault(Id, ex.GetType().FullName ?? ex.GetType().Name, ex.Message, _current?.Id, _time.GetUtcNow(), ex.ToString());
+            var fault = new WorkerFault(Id, ex.GetType().FullName ?? ex.GetType().Name, ex.Message, _current?.Id, _time.GetUtcNow(), "");
+            Fault = fault;
             SetState(WorkerState.Faulted);
-            LogFaulted(_logger, Id, ex.GetType().Name, ex.Message, ex);
+            // Tell the supervisor first; the stack trace and the log line can wait a few microseconds.
             _engine.OnWorkerFaulted(this);
+            Fault = fault with { Detail = ex.ToString() };
+            LogFaulted(_logger, Id, ex.GetType().Name, ex.Message, ex);
         }
         finally
         {
@@ -176,17 +179,7 @@ public sealed partial class Worker
             }
 
             SetState(WorkerState.Idle);
-            QueueMessage? message;
-            TakeResult result;
-            try
-            {
-                result = store.TryTake(out message, IdleWait, wake);
-            }
-            catch (OperationCanceledException)
-            {
-                continue; // Woken by shutdown or fault injection; the loop looks at why.
-            }
-
+            var result = store.TryTake(out var message, IdleWait, wake);
             if (result == TakeResult.Completed)
             {
                 return; // Drained: the store was completed and is empty.
