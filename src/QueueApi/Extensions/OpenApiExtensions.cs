@@ -8,6 +8,13 @@ internal static class OpenApiExtensions
 {
     private const string SchemeId = "AdminApiKey";
 
+    private static readonly Dictionary<string, string> TagDescriptions = new()
+    {
+        ["Queues"] = "Enqueue messages, read their status, pause and resume queues, manage dead letters.",
+        ["Workers"] = "The live view of every worker thread, and fault injection when chaos is on.",
+        ["Shutdown"] = "Stop the worker pool and the host, and read the account of the stop.",
+    };
+
     /// <summary>The framework's OpenAPI document, with the admin key as a security scheme for Swagger UI's Authorize.</summary>
     public static IServiceCollection AddQueueOpenApi(this IServiceCollection services) =>
         services.AddOpenApi(o =>
@@ -29,6 +36,19 @@ internal static class OpenApiExtensions
                     Name = AdminKeyFilter.HeaderName,
                     Description = "Admin key (QueueApi:AdminApiKey); required outside Development for actions that change the service.",
                 };
+
+                // Open by default (an empty requirement means "no credentials"); admin actions name the key below.
+                document.Security = [new OpenApiSecurityRequirement()];
+
+                // Relative to wherever the document was loaded from, instead of the framework's copy of the
+                // request's base address: right behind a gateway or ingress, and without a trailing slash.
+                document.Servers = [new OpenApiServer { Url = "/", Description = "This instance" }];
+
+                foreach (var tag in document.Tags ?? new HashSet<OpenApiTag>())
+                {
+                    tag.Description ??= TagDescriptions.GetValueOrDefault(tag.Name ?? "");
+                }
+
                 return Task.CompletedTask;
             });
             o.AddOperationTransformer((operation, context, _) =>

@@ -28,7 +28,8 @@ internal static class QueueEndpoints
 
         group.MapGet("/{queue}/messages/{id}", GetMessage)
             .WithName("GetMessage")
-            .WithSummary("One message's status, attempts, times and payload");
+            .WithSummary("One message's status, attempts, times and payload")
+            .ProducesProblem(StatusCodes.Status404NotFound);
 
         group.MapGet("/", ListQueues)
             .WithName("ListQueues")
@@ -36,30 +37,38 @@ internal static class QueueEndpoints
 
         group.MapGet("/{queue}", GetQueue)
             .WithName("GetQueue")
-            .WithSummary("One queue: depth, capacity, workers, counts and circuit state");
+            .WithSummary("One queue: depth, capacity, workers, counts and circuit state")
+            .ProducesProblem(StatusCodes.Status404NotFound);
 
         group.MapPost("/{queue}/pause", Pause)
             .WithName("PauseQueue")
             .WithSummary("Pause a queue: it keeps accepting messages, its workers take none")
+            .ProducesProblem(StatusCodes.Status404NotFound)
             .RequireAdminKey();
 
         group.MapPost("/{queue}/resume", Resume)
             .WithName("ResumeQueue")
             .WithSummary("Resume a paused queue")
+            .ProducesProblem(StatusCodes.Status404NotFound)
             .RequireAdminKey();
 
         group.MapGet("/{queue}/dead-letters", DeadLetters)
             .WithName("ListDeadLetters")
-            .WithSummary("Messages that exhausted their attempts, oldest first");
+            .WithSummary("Messages that exhausted their attempts, oldest first")
+            .ProducesProblem(StatusCodes.Status404NotFound);
 
         group.MapPost("/{queue}/dead-letters/{id}/requeue", Requeue)
             .WithName("RequeueDeadLetter")
             .WithSummary("Put a dead letter back in its queue with fresh attempts")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .RequireAdminKey();
 
         group.MapDelete("/{queue}/dead-letters/{id}", DeleteDeadLetter)
             .WithName("DeleteDeadLetter")
             .WithSummary("Delete a dead letter; it is counted as dropped")
+            .ProducesProblem(StatusCodes.Status404NotFound)
             .RequireAdminKey();
 
         return app;

@@ -27,7 +27,8 @@ internal static class ShutdownEndpoints
 
         group.MapGet("/report", Report)
             .WithName("GetShutdownReport")
-            .WithSummary("The shutdown report: why, the first failure, what became of every message, phase timings");
+            .WithSummary("The shutdown report: why, the first failure, what became of every message, phase timings")
+            .ProducesProblem(StatusCodes.Status404NotFound);
 
         return app;
     }

@@ -19,16 +19,21 @@ internal static class WorkerEndpoints
 
         group.MapGet("/{id}", GetWorker)
             .WithName("GetWorker")
-            .WithSummary("One worker thread");
+            .WithSummary("One worker thread")
+            .ProducesProblem(StatusCodes.Status404NotFound);
 
         group.MapPost("/{id}/crash", Crash)
             .WithName("CrashWorker")
             .WithSummary("Fault injection: the worker's loop throws, and the service winds down (chaos only)")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
             .RequireAdminKey();
 
         group.MapPost("/{id}/hang", Hang)
             .WithName("HangWorker")
             .WithSummary("Fault injection: the worker blocks and ignores its token, so it becomes stuck (chaos only)")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
             .RequireAdminKey();
 
         return app;
