@@ -1,5 +1,6 @@
 using QueueApi.Bench;
 using QueueApi.Health;
+using QueueApi.Metrics;
 using QueueApi.Queues;
 using QueueApi.Shutdown;
 using QueueApi.Workers;
@@ -8,7 +9,7 @@ namespace QueueApi.Extensions;
 
 internal static class QueueApiEndpointExtensions
 {
-    /// <summary>Error handling as problem details, the API's routes, OpenAPI and Swagger UI.</summary>
+    /// <summary>Error handling as problem details, the API's routes, metrics, OpenAPI and Swagger UI.</summary>
     public static WebApplication MapQueueApi(this WebApplication app)
     {
         app.UseExceptionHandler();
@@ -19,6 +20,7 @@ internal static class QueueApiEndpointExtensions
         app.MapShutdown();
         app.MapQueueHealth();
         app.MapBenchWhenEnabled();
+        app.MapQueueMetrics();
 
         app.MapOpenApi();
         app.UseSwaggerUI(o =>

@@ -6,12 +6,13 @@ using QueueApi.Engine.Configuration;
 using QueueApi.Engine.Diagnostics;
 using QueueApi.Engine.Hosting;
 using QueueApi.Health;
+using QueueApi.Metrics;
 
 namespace QueueApi.Extensions;
 
 internal static class QueueApiServiceExtensions
 {
-    /// <summary>Everything the service needs: the engine, API limits, admin key, JSON, problem details, health, OpenAPI.</summary>
+    /// <summary>Everything the service needs: the engine, API limits, admin key, JSON, problem details, health, OpenAPI, metrics.</summary>
     public static WebApplicationBuilder AddQueueApi(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -32,6 +33,7 @@ internal static class QueueApiServiceExtensions
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemDefaults.Explain);
         services.AddQueueHealthChecks();
         services.AddQueueOpenApi();
+        services.AddQueueMetrics();
         return builder;
     }
 }

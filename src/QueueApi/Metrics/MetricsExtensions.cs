@@ -1,0 +1,35 @@
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using QueueApi.Engine.Diagnostics;
+
+namespace QueueApi.Metrics;
+
+/// <summary>
+/// <c>GET /metrics</c> in Prometheus text format, from the engine's <c>QueueApi</c> meter, through
+/// OpenTelemetry's Prometheus exporter: the instruments stay plain System.Diagnostics.Metrics, so
+/// <c>dotnet-counters</c> and any OTLP exporter read the same ones.
+/// </summary>
+internal static class MetricsExtensions
+{
+    public const string Path = "/metrics";
+
+    public static IServiceCollection AddQueueMetrics(this IServiceCollection services)
+    {
+        services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService(EngineMetrics.MeterName))
+            .WithMetrics(metrics => metrics
+                .AddMeter(EngineMetrics.MeterName)
+                .AddPrometheusExporter(o =>
+                {
+                    // The exporter caches a scrape for 300 ms by default; a scrape answers what is true now.
+                    o.ScrapeResponseCacheDurationMilliseconds = 0;
+                }));
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapQueueMetrics(this IEndpointRouteBuilder app)
+    {
+        app.MapPrometheusScrapingEndpoint(Path);
+        return app;
+    }
+}
