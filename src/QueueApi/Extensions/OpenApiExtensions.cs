@@ -13,6 +13,7 @@ internal static class OpenApiExtensions
         ["Queues"] = "Enqueue messages, read their status, pause and resume queues, manage dead letters.",
         ["Workers"] = "The live view of every worker thread, and fault injection when chaos is on.",
         ["Shutdown"] = "Stop the worker pool and the host, and read the account of the stop.",
+        ["Health"] = "Probes for Kubernetes (liveness, readiness) and the full health report.",
     };
 
     /// <summary>The framework's OpenAPI document, with the admin key as a security scheme for Swagger UI's Authorize.</summary>
