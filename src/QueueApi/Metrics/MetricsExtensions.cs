@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using QueueApi.Engine.Diagnostics;
@@ -17,13 +18,28 @@ internal static class MetricsExtensions
     {
         services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService(EngineMetrics.MeterName))
-            .WithMetrics(metrics => metrics
-                .AddMeter(EngineMetrics.MeterName)
-                .AddPrometheusExporter(o =>
+            .WithMetrics(metrics =>
+            {
+                metrics
+                    .AddMeter(EngineMetrics.MeterName)
+                    .AddPrometheusExporter(o =>
+                    {
+                        // The exporter caches a scrape for 300 ms by default; a scrape answers what is true now.
+                        o.ScrapeResponseCacheDurationMilliseconds = 0;
+                    });
+
+                // OpenTelemetry listens to every meter of that name in the process. Keep only this host's
+                // (made by its IMeterFactory): a second host in the process, as in the test suite, would
+                // otherwise add its series to this one's scrape.
+                ((IDeferredMeterProviderBuilder)metrics).Configure((sp, builder) =>
                 {
-                    // The exporter caches a scrape for 300 ms by default; a scrape answers what is true now.
-                    o.ScrapeResponseCacheDurationMilliseconds = 0;
-                }));
+                    var own = sp.GetRequiredService<IMeterFactory>();
+                    builder.AddView(instrument =>
+                        instrument.Meter.Name == EngineMetrics.MeterName && !ReferenceEquals(instrument.Meter.Scope, own)
+                            ? MetricStreamConfiguration.Drop
+                            : null);
+                });
+            });
         return services;
     }
 
