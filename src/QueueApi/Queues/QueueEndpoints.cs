@@ -94,6 +94,11 @@ internal static class QueueEndpoints
             return Problems.UnknownQueue(queue, engine.Queues.Select(x => x.Name));
         }
 
+        if (!q!.IsAccepting)
+        {
+            return Problems.ShuttingDown(http, api.RetryAfterSeconds);
+        }
+
         var (body, problem) = await JsonBody.ReadAsync(http.Request, api.MaxMessageBytes).ConfigureAwait(false);
         if (problem is not null)
         {
@@ -113,9 +118,15 @@ internal static class QueueEndpoints
         string queue, HttpContext http, QueueEngine engine, IOptions<ApiOptions> options)
     {
         var api = options.Value;
+        // As for one message: cheap refusals before the body is read.
         if (!engine.TryGetQueue(queue, out var q))
         {
             return Problems.UnknownQueue(queue, engine.Queues.Select(x => x.Name));
+        }
+
+        if (!q!.IsAccepting)
+        {
+            return Problems.ShuttingDown(http, api.RetryAfterSeconds);
         }
 
         var (body, problem) = await JsonBody.ReadAsync(http.Request, api.MaxBatchBytes).ConfigureAwait(false);
