@@ -93,6 +93,31 @@ public sealed class ShutdownTests
     }
 
     [Fact]
+    public async Task ShutdownEndsARetryBackoffAtOnce()
+    {
+        using var engine = TestEngine.Create(
+            new DelegateHandler((_, _) => throw new InvalidOperationException("try later")),
+            q =>
+            {
+                q.Workers = 1;
+                q.BaseDelay = TimeSpan.FromSeconds(30);
+                q.MaxDelay = TimeSpan.FromSeconds(30);
+            });
+        var message = engine.Enqueue();
+        TestEngine.WaitFor(() => message.Status == MessageStatus.Retrying, "the message to wait for its retry");
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+
+        engine.RequestStop(ShutdownMode.Immediate);
+        var report = await engine.Completion.WaitAsync(TestEngine.Timeout, TestContext.Current.CancellationToken);
+
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"the 30 s backoff held the stop for {watch.Elapsed}");
+        Assert.Equal(MessageStatus.Failed, message.Status);
+        Assert.Equal("cancelled by shutdown", message.Error);
+        Assert.Empty(report.AbandonedWorkers);
+        Assert.True(report.Queues["q"].Balanced);
+    }
+
+    [Fact]
     public async Task DrainResumesPausedQueuesSoAcceptedWorkIsFinished()
     {
         using var engine = TestEngine.Create(DelegateHandler.Ok());
