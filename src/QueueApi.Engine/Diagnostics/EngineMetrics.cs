@@ -32,6 +32,9 @@ public sealed class EngineMetrics : IDisposable
         _meter.CreateObservableUpDownCounter("queueapi.workers.busy", () => Each(queues(), q => (long)q.Workers.Count(w => w.State is WorkerState.Busy or WorkerState.Retrying)), "{thread}", "Worker threads processing a message.");
     }
 
+    /// <summary>True while something listens to the duration histogram (an exporter, dotnet-counters).</summary>
+    internal bool Enabled => _duration.Enabled;
+
     internal void RecordProcessed(string queue, MessageStatus outcome, TimeSpan elapsed)
     {
         if (!_duration.Enabled)

@@ -17,8 +17,9 @@ public sealed class WorkQueue
 {
     private readonly TimeProvider _time;
     private readonly MessageIndex _index = new();
-    private readonly Lock _finishedLock = new();
-    private readonly Queue<QueueMessage> _finished = new();
+    // The last RetainFinished finished messages, as a ring: one atomic exchange per message, no lock.
+    private readonly QueueMessage?[] _finished;
+    private long _finishedNext;
     private readonly Lock _deadLock = new();
     // Insertion-ordered, so the oldest dead letter is evicted first; removals are rare (operator actions).
     private readonly OrderedDictionary<string, QueueMessage> _deadLetters = new(StringComparer.Ordinal);
@@ -44,6 +45,7 @@ public sealed class WorkQueue
         Store = store;
         Handler = handler;
         _time = time;
+        _finished = new QueueMessage?[Math.Max(1, options.RetainFinished)];
     }
 
     public string Name { get; }
@@ -203,10 +205,10 @@ public sealed class WorkQueue
         return remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero;
     }
 
-    internal void MarkProcessing(QueueMessage message, string workerId)
+    internal void MarkProcessing(QueueMessage message, string workerId, DateTimeOffset now)
     {
         var wasRetrying = message.Status == MessageStatus.Retrying;
-        message.StartedAt ??= _time.GetUtcNow();
+        message.StartedAt ??= now;
         message.WorkerId = workerId;
         message.NextAttemptAt = null;
         message.Status = MessageStatus.Processing;
@@ -231,8 +233,8 @@ public sealed class WorkQueue
         Interlocked.Decrement(ref _inFlight);
     }
 
-    /// <summary>Moves a message taken by a worker to its final bucket.</summary>
-    internal void Finish(QueueMessage message, MessageStatus status, string? error)
+    /// <summary>Moves a message taken by a worker to its final bucket; returns when it finished.</summary>
+    internal DateTimeOffset Finish(QueueMessage message, MessageStatus status, string? error)
     {
         if (message.Status == MessageStatus.Retrying)
         {
@@ -243,20 +245,21 @@ public sealed class WorkQueue
             Interlocked.Decrement(ref _inFlight);
         }
 
-        Complete(message, status, error);
+        return Complete(message, status, error);
     }
 
     /// <summary>Counts a message that never reached a worker as dropped, with the reason.</summary>
     internal void Drop(QueueMessage message, string reason) => Complete(message, MessageStatus.Dropped, reason);
 
-    private void Complete(QueueMessage message, MessageStatus status, string? error)
+    private DateTimeOffset Complete(QueueMessage message, MessageStatus status, string? error)
     {
         if (status == MessageStatus.DeadLettered && Options.DeadLetterCapacity == 0)
         {
             status = MessageStatus.Failed;
         }
 
-        message.CompletedAt = _time.GetUtcNow();
+        var now = _time.GetUtcNow();
+        message.CompletedAt = now;
         message.NextAttemptAt = null;
         message.Error = error;
         switch (status)
@@ -284,6 +287,7 @@ public sealed class WorkQueue
 
         // Published last: whoever sees a final status also sees the books and lists that go with it.
         message.Status = status;
+        return now;
     }
 
     private void Retain(QueueMessage message)
@@ -294,16 +298,8 @@ public sealed class WorkQueue
             return;
         }
 
-        QueueMessage? evicted = null;
-        lock (_finishedLock)
-        {
-            _finished.Enqueue(message);
-            if (_finished.Count > Options.RetainFinished)
-            {
-                evicted = _finished.Dequeue();
-            }
-        }
-
+        var slot = (int)((ulong)(Interlocked.Increment(ref _finishedNext) - 1) % (ulong)_finished.Length);
+        var evicted = Interlocked.Exchange(ref _finished[slot], message);
         if (evicted is not null)
         {
             _index.Remove(evicted);

@@ -215,11 +215,13 @@ public sealed partial class Worker
 
     private void Process(QueueMessage message)
     {
-        var start = _time.GetTimestamp();
+        // Hot path: one wall-clock read to start, one to finish (in Finish), a timestamp only for metrics.
+        var start = _engine.Metrics.Enabled ? _time.GetTimestamp() : 0;
+        var now = _time.GetUtcNow();
         _current = message;
-        Interlocked.Exchange(ref _busySinceTicks, _time.GetUtcNow().UtcTicks);
+        Volatile.Write(ref _busySinceTicks, now.UtcTicks);
         SetState(WorkerState.Busy);
-        Queue.MarkProcessing(message, Id);
+        Queue.MarkProcessing(message, Id, now);
 
         var context = ResilienceContextPool.Shared.Get(_engine.ShutdownToken);
         context.Properties.Set(WorkerKey, this);
@@ -248,15 +250,28 @@ public sealed partial class Worker
         finally
         {
             ResilienceContextPool.Shared.Return(context);
-            Interlocked.Exchange(ref _deadline, 0);
+            Volatile.Write(ref _deadline, 0);
         }
 
-        Queue.Finish(message, outcome, error);
-        _engine.Metrics.RecordProcessed(Queue.Name, outcome, _time.GetElapsedTime(start));
-        Interlocked.Increment(ref outcome == MessageStatus.Succeeded ? ref _succeeded : ref _failed);
+        var finishedAt = Queue.Finish(message, outcome, error);
+        if (start != 0)
+        {
+            _engine.Metrics.RecordProcessed(Queue.Name, outcome, _time.GetElapsedTime(start));
+        }
+
+        // This thread is the only writer of its own counts: no interlocked operation needed.
+        if (outcome == MessageStatus.Succeeded)
+        {
+            Volatile.Write(ref _succeeded, _succeeded + 1);
+        }
+        else
+        {
+            Volatile.Write(ref _failed, _failed + 1);
+        }
+
         _current = null;
-        Interlocked.Exchange(ref _busySinceTicks, 0);
-        Interlocked.Exchange(ref _lastActivityTicks, _time.GetUtcNow().UtcTicks);
+        Volatile.Write(ref _busySinceTicks, 0);
+        Volatile.Write(ref _lastActivityTicks, finishedAt.UtcTicks);
     }
 
     /// <summary>One attempt, run by the queue's resilience pipeline.</summary>
@@ -265,7 +280,7 @@ public sealed partial class Worker
         var message = _current!;
         if (message.Status == MessageStatus.Retrying)
         {
-            Queue.MarkProcessing(message, Id);
+            Queue.MarkProcessing(message, Id, _time.GetUtcNow());
             SetState(WorkerState.Busy);
         }
 
@@ -279,7 +294,7 @@ public sealed partial class Worker
             pending.AsTask().GetAwaiter().GetResult();
         }
 
-        Interlocked.Exchange(ref _deadline, 0);
+        Volatile.Write(ref _deadline, 0);
     }
 
     /// <summary>Called by the pipeline before a retry's backoff.</summary>
