@@ -5,6 +5,8 @@ namespace QueueApi.Engine.Handlers;
 /// Runs on a dedicated worker thread. Honour the cancellation token: it fires at the attempt's time
 /// limit and at shutdown. A handler that ignores it past the queue's grace period marks its worker as stuck.
 /// Throw to fail the attempt (it is retried); throw <see cref="PermanentMessageException"/> to fail it for good.
+/// An async handler's continuations run on the thread pool while its worker thread waits for it, so a starved pool
+/// slows such handlers down; work done synchronously stays on the worker thread.
 /// </remarks>
 public interface IMessageHandler
 {
