@@ -42,10 +42,7 @@ internal static class Problems
             $"The service is shutting down and accepts no new messages. Retry after {retryAfter} s against another instance.");
     }
 
-    public static ProblemHttpResult For(HttpContext http, EnqueueStatus status, string queue, IEnumerable<string> known, int capacity, int retryAfter) => status switch
-    {
-        EnqueueStatus.UnknownQueue => UnknownQueue(queue, known),
-        EnqueueStatus.Full => Full(http, queue, capacity, retryAfter),
-        _ => ShuttingDown(http, retryAfter),
-    };
+    /// <summary>Why a known queue refused a message: full, or shutting down.</summary>
+    public static ProblemHttpResult Refused(HttpContext http, EnqueueStatus status, WorkQueue queue, int retryAfter) =>
+        status == EnqueueStatus.Full ? Full(http, queue.Name, queue.Options.Capacity, retryAfter) : ShuttingDown(http, retryAfter);
 }

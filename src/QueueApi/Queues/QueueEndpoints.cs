@@ -84,22 +84,32 @@ internal static class QueueEndpoints
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
-    private static async Task<Results<Accepted<EnqueueResponse>, ProblemHttpResult>> Enqueue(
-        string queue, HttpContext http, QueueEngine engine, IOptions<ApiOptions> options)
+    /// <summary>
+    /// What both enqueue routes do first: refuse an unknown or stopping queue before the body is read (cheap
+    /// refusals stay cheap), then read the body as JSON within <paramref name="limit"/>.
+    /// </summary>
+    private static async Task<(WorkQueue? Queue, byte[]? Body, ProblemHttpResult? Problem)> ReadForQueueAsync(
+        string queue, HttpContext http, QueueEngine engine, ApiOptions api, int limit)
     {
-        var api = options.Value;
-        // Unknown queue and shutdown are answered before the body is read: cheap refusals stay cheap.
         if (!engine.TryGetQueue(queue, out var q))
         {
-            return Problems.UnknownQueue(queue, engine.Queues.Select(x => x.Name));
+            return (null, null, Problems.UnknownQueue(queue, engine.Queues.Select(x => x.Name)));
         }
 
         if (!q!.IsAccepting)
         {
-            return Problems.ShuttingDown(http, api.RetryAfterSeconds);
+            return (null, null, Problems.ShuttingDown(http, api.RetryAfterSeconds));
         }
 
-        var (body, problem) = await JsonBody.ReadAsync(http.Request, api.MaxMessageBytes).ConfigureAwait(false);
+        var (body, problem) = await JsonBody.ReadAsync(http.Request, limit).ConfigureAwait(false);
+        return (q, body, problem);
+    }
+
+    private static async Task<Results<Accepted<EnqueueResponse>, ProblemHttpResult>> Enqueue(
+        string queue, HttpContext http, QueueEngine engine, IOptions<ApiOptions> options)
+    {
+        var api = options.Value;
+        var (q, body, problem) = await ReadForQueueAsync(queue, http, engine, api, api.MaxMessageBytes).ConfigureAwait(false);
         if (problem is not null)
         {
             return problem;
@@ -108,7 +118,7 @@ internal static class QueueEndpoints
         var status = engine.Enqueue(queue, body!, out var message);
         if (status != EnqueueStatus.Accepted)
         {
-            return Problems.For(http, status, queue, [], q!.Options.Capacity, api.RetryAfterSeconds);
+            return Problems.Refused(http, status, q!, api.RetryAfterSeconds);
         }
 
         return TypedResults.Accepted($"/queues/{queue}/messages/{message!.Id}", new EnqueueResponse(message.Id, queue, MessageStatus.Queued));
@@ -118,18 +128,7 @@ internal static class QueueEndpoints
         string queue, HttpContext http, QueueEngine engine, IOptions<ApiOptions> options)
     {
         var api = options.Value;
-        // As for one message: cheap refusals before the body is read.
-        if (!engine.TryGetQueue(queue, out var q))
-        {
-            return Problems.UnknownQueue(queue, engine.Queues.Select(x => x.Name));
-        }
-
-        if (!q!.IsAccepting)
-        {
-            return Problems.ShuttingDown(http, api.RetryAfterSeconds);
-        }
-
-        var (body, problem) = await JsonBody.ReadAsync(http.Request, api.MaxBatchBytes).ConfigureAwait(false);
+        var (q, body, problem) = await ReadForQueueAsync(queue, http, engine, api, api.MaxBatchBytes).ConfigureAwait(false);
         if (problem is not null)
         {
             return problem;
@@ -144,7 +143,7 @@ internal static class QueueEndpoints
         var status = engine.EnqueueBatch(queue, items, out var messages);
         if (status != EnqueueStatus.Accepted)
         {
-            return Problems.For(http, status, queue, [], q!.Options.Capacity, api.RetryAfterSeconds);
+            return Problems.Refused(http, status, q!, api.RetryAfterSeconds);
         }
 
         var ids = new string[messages.Count];
