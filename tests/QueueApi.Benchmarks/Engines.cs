@@ -37,6 +37,15 @@ internal static class Engines
         Thread.Sleep(20);
     }
 
+    /// <summary>Waits (bounded) until every worker sits paused.</summary>
+    public static void WaitUntilPaused(QueueEngine engine)
+    {
+        if (!SpinWait.SpinUntil(() => engine.Workers.All(w => w.State == Engine.Workers.WorkerState.Paused), TimeSpan.FromSeconds(10)))
+        {
+            throw new TimeoutException("Workers did not pause within 10 s.");
+        }
+    }
+
     public static void Stop(QueueEngine engine)
     {
         engine.RequestStop(ShutdownMode.Immediate);

@@ -4,7 +4,7 @@ using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using QueueApi.Benchmarks;
 
-// Modes: handoff (BenchmarkDotNet), lifecycle and memory (plain Stopwatch/GC runs), or all.
+// Modes: handoff (BenchmarkDotNet), split (producer and consumer sides alone), lifecycle and memory (plain Stopwatch/GC runs), or all.
 var mode = args.Length > 0 ? args[0].ToLowerInvariant() : "handoff";
 var rest = args.Skip(1).ToArray();
 switch (mode)
@@ -15,16 +15,20 @@ switch (mode)
     case "lifecycle":
         Lifecycle.Run();
         return 0;
+    case "split":
+        Split.Run();
+        return 0;
     case "memory":
         MemoryPerMessage.Run();
         return 0;
     case "all":
         RunHandoff(rest);
+        Split.Run();
         Lifecycle.Run();
         MemoryPerMessage.Run();
         return 0;
     default:
-        Console.Error.WriteLine($"Unknown mode '{mode}'. Use: handoff | lifecycle | memory | all");
+        Console.Error.WriteLine($"Unknown mode '{mode}'. Use: handoff | split | lifecycle | memory | all");
         return 2;
 }
 
