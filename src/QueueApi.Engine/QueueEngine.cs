@@ -79,7 +79,7 @@ public sealed partial class QueueEngine : IDisposable
         foreach (var (name, o) in _options.Queues.OrderBy(q => q.Key, StringComparer.Ordinal))
         {
             var queue = new WorkQueue(name, o, new InMemoryQueueStore(o.Capacity), handlers(o.Handler), time);
-            queue.Pipeline = QueuePipeline.Build(queue, time, _shutdown.Token);
+            queue.Retry = QueuePipeline.Build(queue, time, _shutdown.Token);
             var workers = new Worker[o.Workers];
             for (var i = 0; i < workers.Length; i++)
             {
@@ -441,6 +441,8 @@ public sealed partial class QueueEngine : IDisposable
         var now = _time.GetTimestamp();
         foreach (var w in _workers.Values)
         {
+            w.TimeOut(now); // Past its attempt's limit: cancel the handler's token (a no-op otherwise).
+
             if (w.IsStuck(now) && w.Thread.IsAlive)
             {
                 var message = w.CurrentMessage?.Id;

@@ -196,6 +196,38 @@ public sealed class ProcessingTests
     }
 
     [Fact]
+    public void AfterATimedOutAttemptTheNextMessageGetsAnUncancelledToken()
+    {
+        // One worker, so the second message runs on the same worker whose token the timeout cancelled.
+        var tokens = new System.Collections.Concurrent.ConcurrentQueue<bool>();
+        using var engine = TestEngine.Create(
+            new DelegateHandler(async (context, ct) =>
+            {
+                tokens.Enqueue(ct.IsCancellationRequested);
+                if (context.Payload.Span.SequenceEqual("\"slow\""u8))
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(30), ct);
+                }
+            }),
+            q =>
+            {
+                q.Workers = 1;
+                q.AttemptTimeout = TimeSpan.FromMilliseconds(100);
+                q.MaxAttempts = 1;
+            });
+
+        var slow = engine.Enqueue("\"slow\"");
+        TestEngine.WaitFor(() => slow.IsFinished, "the slow message to time out");
+        var fast = engine.Enqueue("\"fast\"");
+        TestEngine.WaitFor(() => fast.IsFinished, "the fast message to finish");
+
+        Assert.Equal(MessageStatus.DeadLettered, slow.Status);
+        Assert.Contains("TimeoutRejectedException", slow.Error, StringComparison.Ordinal);
+        Assert.Equal(MessageStatus.Succeeded, fast.Status);
+        Assert.Equal([false, false], tokens);
+    }
+
+    [Fact]
     public void FullQueueRefusesAtOnceInsteadOfBlocking()
     {
         using var engine = TestEngine.Create(DelegateHandler.Ok(), q => q.Capacity = 2);

@@ -1,3 +1,5 @@
+using QueueApi.Engine.Messages;
+
 namespace QueueApi.Engine.Handlers;
 
 /// <summary>Processes one message. Register implementations by name with <c>AddQueueHandler&lt;T&gt;("name")</c>.</summary>
@@ -14,7 +16,40 @@ public interface IMessageHandler
 }
 
 /// <summary>What a handler sees of the message it processes.</summary>
-public readonly record struct MessageContext(string Id, string Queue, ReadOnlyMemory<byte> Payload, int Attempt, string WorkerId);
+public readonly struct MessageContext
+{
+    private readonly QueueMessage? _message;
+    private readonly string? _id;
+
+    public MessageContext(string id, string queue, ReadOnlyMemory<byte> payload, int attempt, string workerId)
+    {
+        _id = id;
+        Queue = queue;
+        Payload = payload;
+        Attempt = attempt;
+        WorkerId = workerId;
+    }
+
+    internal MessageContext(QueueMessage message, string queue, string workerId)
+    {
+        _message = message;
+        Queue = queue;
+        Payload = message.Payload;
+        Attempt = message.Attempts;
+        WorkerId = workerId;
+    }
+
+    /// <summary>The message's id; its text is made when read, so a handler that never reads it does not pay for it.</summary>
+    public string Id => _id ?? _message?.Id ?? "";
+
+    public string Queue { get; }
+
+    public ReadOnlyMemory<byte> Payload { get; }
+
+    public int Attempt { get; }
+
+    public string WorkerId { get; }
+}
 
 /// <summary>Thrown by a handler for a message that no retry can fix: it ends <c>failed</c> at once.</summary>
 public sealed class PermanentMessageException : Exception

@@ -1,79 +1,63 @@
 using Polly;
 using Polly.CircuitBreaker;
 using Polly.Retry;
-using Polly.Timeout;
 using QueueApi.Engine.Handlers;
+using QueueApi.Engine.Messages;
 using QueueApi.Engine.Workers;
 
 namespace QueueApi.Engine.Queues;
 
-/// <summary>Builds a queue's resilience pipeline: retry (outermost), circuit breaker, then a per-attempt timeout.</summary>
+/// <summary>
+/// A queue's retries: Polly's retry strategy (exponential backoff with jitter), entered only once a message's
+/// first attempt has failed, so a message that succeeds at once never pays for a pipeline run. Each attempt
+/// inside it passes the queue's <see cref="CircuitBreaker"/> and its worker's attempt timeout.
+/// </summary>
 internal static class QueuePipeline
 {
     public static ResiliencePipeline Build(WorkQueue queue, TimeProvider time, CancellationToken shutdown)
     {
         var o = queue.Options;
-        var builder = new ResiliencePipelineBuilder { TimeProvider = time };
-        builder.AddRetry(new RetryStrategyOptions
-        {
-            // Attempts are counted on the message, so the breaker's rejections do not burn them.
-            MaxRetryAttempts = int.MaxValue,
-            BackoffType = DelayBackoffType.Exponential,
-            UseJitter = true,
-            Delay = o.BaseDelay,
-            MaxDelay = o.MaxDelay,
-            ShouldHandle = args => ValueTask.FromResult(ShouldRetry(args.Outcome.Exception, args.Context, o.MaxAttempts, shutdown)),
-            DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(
-                args.Outcome.Exception is BrokenCircuitException broken ? broken.RetryAfter ?? o.CircuitBreaker.BreakDuration : null),
-            OnRetry = args =>
+        return new ResiliencePipelineBuilder { TimeProvider = time }
+            .AddRetry(new RetryStrategyOptions
             {
-                if (args.Context.Properties.TryGetValue(Worker.WorkerKey, out var worker))
-                {
-                    worker.OnRetrying(args.RetryDelay, args.Outcome.Exception);
-                }
-
-                return ValueTask.CompletedTask;
-            },
-        });
-
-        if (o.CircuitBreaker.Enabled)
-        {
-            builder.AddCircuitBreaker(new CircuitBreakerStrategyOptions
-            {
-                FailureRatio = o.CircuitBreaker.FailureRatio,
-                MinimumThroughput = o.CircuitBreaker.MinimumThroughput,
-                SamplingDuration = o.CircuitBreaker.SamplingDuration,
-                BreakDuration = o.CircuitBreaker.BreakDuration,
-                StateProvider = queue.BreakerState,
+                // Attempts are counted on the message, so the breaker's rejections do not burn them.
+                MaxRetryAttempts = int.MaxValue,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = o.BaseDelay,
+                MaxDelay = o.MaxDelay,
                 ShouldHandle = args => ValueTask.FromResult(
-                    args.Outcome.Exception is { } ex and not PermanentMessageException
-                    && !(ex is OperationCanceledException && shutdown.IsCancellationRequested)),
-                OnOpened = args =>
+                    args.Context.Properties.TryGetValue(Worker.WorkerKey, out var worker)
+                    && ShouldRetry(args.Outcome.Exception, worker.CurrentMessage, o.MaxAttempts, shutdown)),
+                DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(
+                    args.Outcome.Exception is BrokenCircuitException broken ? broken.RetryAfter ?? o.CircuitBreaker.BreakDuration : null),
+                OnRetry = args =>
                 {
-                    queue.OnBreakerOpened(args.BreakDuration);
+                    if (args.Context.Properties.TryGetValue(Worker.WorkerKey, out var worker))
+                    {
+                        worker.OnRetrying(args.RetryDelay, args.Outcome.Exception);
+                    }
+
                     return ValueTask.CompletedTask;
                 },
-            });
-        }
-
-        builder.AddTimeout(new TimeoutStrategyOptions { Timeout = o.AttemptTimeout });
-        return builder.Build();
+            })
+            .Build();
     }
 
-    private static bool ShouldRetry(Exception? ex, ResilienceContext context, int maxAttempts, CancellationToken shutdown)
+    /// <summary>Whether a failed attempt is tried again: not at shutdown, not a permanent failure, not past MaxAttempts.</summary>
+    public static bool ShouldRetry(Exception? ex, QueueMessage? message, int maxAttempts, CancellationToken shutdown)
     {
         if (ex is null || shutdown.IsCancellationRequested || ex is PermanentMessageException)
         {
             return false;
         }
 
-        if (ex is BrokenCircuitException)
-        {
-            return true;
-        }
-
-        return context.Properties.TryGetValue(Worker.WorkerKey, out var worker)
-            && worker.CurrentMessage is { } message
-            && message.Attempts < maxAttempts;
+        // The circuit's rejections did not run the handler, so they never use up an attempt.
+        return ex is BrokenCircuitException || (message is not null && message.Attempts < maxAttempts);
     }
+
+    /// <summary>Whether the circuit breaker counts a failed attempt (as Polly's ShouldHandle did).</summary>
+    public static bool CountsAsFailure(Exception ex, CancellationToken shutdown) =>
+        ex is not (PermanentMessageException or BrokenCircuitException)
+        && !(ex is OperationCanceledException && shutdown.IsCancellationRequested);
 }

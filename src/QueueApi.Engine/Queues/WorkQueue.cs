@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Polly;
-using Polly.CircuitBreaker;
 using QueueApi.Engine.Configuration;
 using QueueApi.Engine.Handlers;
 using QueueApi.Engine.Messages;
@@ -25,7 +24,6 @@ public sealed class WorkQueue
     private readonly OrderedDictionary<string, QueueMessage> _deadLetters = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _droppedReasons = new(StringComparer.Ordinal);
     private readonly ManualResetEventSlim _running = new(initialState: true);
-    private readonly CircuitBreakerStateProvider _breaker = new();
 
     private long _accepted;
     private long _succeeded;
@@ -36,7 +34,6 @@ public sealed class WorkQueue
     private int _retrying;
     private int _enqueuers;
     private volatile bool _accepting = true;
-    private long _breakUntilTicks;
 
     internal WorkQueue(string name, QueueOptions options, IQueueStore store, IMessageHandler handler, TimeProvider time)
     {
@@ -46,6 +43,7 @@ public sealed class WorkQueue
         Handler = handler;
         _time = time;
         _finished = new QueueMessage?[Math.Max(1, options.RetainFinished)];
+        Breaker = new CircuitBreaker(options.CircuitBreaker);
     }
 
     public string Name { get; }
@@ -56,9 +54,10 @@ public sealed class WorkQueue
 
     internal IMessageHandler Handler { get; }
 
-    internal ResiliencePipeline Pipeline { get; set; } = ResiliencePipeline.Empty;
+    /// <summary>Polly's retries, entered only after a first attempt failed.</summary>
+    internal ResiliencePipeline Retry { get; set; } = ResiliencePipeline.Empty;
 
-    internal CircuitBreakerStateProvider BreakerState => _breaker;
+    internal CircuitBreaker Breaker { get; }
 
     public IReadOnlyList<Worker> Workers { get; internal set; } = [];
 
@@ -66,18 +65,15 @@ public sealed class WorkQueue
 
     public bool IsPaused => !_running.IsSet;
 
-    public string CircuitState => !Options.CircuitBreaker.Enabled ? "disabled" : _breaker.CircuitState switch
+    public string CircuitState => Breaker.StateAt(_time.GetUtcNow().UtcTicks) switch
     {
-        Polly.CircuitBreaker.CircuitState.Closed => "closed",
-        Polly.CircuitBreaker.CircuitState.Open => "open",
-        Polly.CircuitBreaker.CircuitState.HalfOpen => "halfOpen",
-        _ => "isolated",
+        BreakerState.Disabled => "disabled",
+        BreakerState.Closed => "closed",
+        BreakerState.Open => "open",
+        _ => "halfOpen",
     };
 
-    public DateTimeOffset? CircuitOpenUntil =>
-        _breaker.CircuitState is Polly.CircuitBreaker.CircuitState.Open && Volatile.Read(ref _breakUntilTicks) is var t and > 0
-            ? new DateTimeOffset(t, TimeSpan.Zero)
-            : null;
+    public DateTimeOffset? CircuitOpenUntil => Breaker.OpenUntil;
 
     /// <summary>A consistent-enough snapshot of the books: exact once the queue is quiet.</summary>
     public QueueCounts Counts() => new(
@@ -190,20 +186,8 @@ public sealed class WorkQueue
     internal bool WaitUntilRunning(TimeSpan timeout, CancellationToken cancellationToken) =>
         _running.Wait(timeout, cancellationToken);
 
-    internal void OnBreakerOpened(TimeSpan breakDuration) =>
-        Volatile.Write(ref _breakUntilTicks, (_time.GetUtcNow() + breakDuration).UtcTicks);
-
     /// <summary>How long the open circuit still keeps workers from taking new messages.</summary>
-    internal TimeSpan BreakRemaining()
-    {
-        if (_breaker.CircuitState is not (Polly.CircuitBreaker.CircuitState.Open or Polly.CircuitBreaker.CircuitState.Isolated))
-        {
-            return TimeSpan.Zero;
-        }
-
-        var remaining = new DateTimeOffset(Volatile.Read(ref _breakUntilTicks), TimeSpan.Zero) - _time.GetUtcNow();
-        return remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero;
-    }
+    internal TimeSpan BreakRemaining() => Breaker.IsOpen ? Breaker.BreakRemaining(_time.GetUtcNow().UtcTicks) : TimeSpan.Zero;
 
     internal void MarkProcessing(QueueMessage message, string workerId, DateTimeOffset now)
     {

@@ -1,6 +1,8 @@
+using System.Runtime.ExceptionServices;
 using Microsoft.Extensions.Logging;
 using Polly;
 using Polly.CircuitBreaker;
+using Polly.Timeout;
 using QueueApi.Engine.Handlers;
 using QueueApi.Engine.Messages;
 using QueueApi.Engine.Queues;
@@ -22,6 +24,10 @@ public sealed partial class Worker
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private CancellationTokenSource _wake;
+    // The handler's token for every attempt: reused while nothing cancels it, so an attempt arms no timer.
+    private CancellationTokenSource _attempt;
+    // The first attempt's failure, replayed into the retry pipeline instead of calling the handler again.
+    private ExceptionDispatchInfo? _replay;
     private readonly ManualResetEventSlim _hangGate = new(false);
     private volatile int _state = (int)WorkerState.Starting;
     private volatile QueueMessage? _current;
@@ -41,6 +47,7 @@ public sealed partial class Worker
         Queue = queue;
         Id = $"{queue.Name}-{index}";
         _wake = CancellationTokenSource.CreateLinkedTokenSource(engine.ShutdownToken);
+        _attempt = CancellationTokenSource.CreateLinkedTokenSource(engine.ShutdownToken);
         _lastActivityTicks = time.GetUtcNow().UtcTicks;
         Thread = new Thread(Run)
         {
@@ -73,10 +80,43 @@ public sealed partial class Worker
     /// <summary>Hang injection: the busy activity has no message.</summary>
     public bool IsHung => _hangRequested && State == WorkerState.Busy;
 
-    /// <summary>Timestamp after which the current attempt counts as stuck; 0 when there is none.</summary>
-    internal long Deadline => Interlocked.Read(ref _deadline);
+    /// <summary>
+    /// When the supervisor must next look at this worker: the current attempt's time limit while it runs, and once
+    /// the supervisor has cancelled the attempt (the deadline is then stored negated), that limit plus the grace.
+    /// 0 when there is no attempt.
+    /// </summary>
+    internal long Deadline => Interlocked.Read(ref _deadline) switch
+    {
+        0 => 0,
+        > 0 and var d => d,
+        var d => -d + Grace,
+    };
 
-    internal bool IsStuck(long now) => Deadline is var d and > 0 && now > d;
+    private long Grace => (long)(Queue.Options.StuckGrace.TotalSeconds * _time.TimestampFrequency);
+
+    internal bool IsStuck(long now) => Interlocked.Read(ref _deadline) is var d and not 0 && now > Math.Abs(d) + Grace;
+
+    /// <summary>
+    /// Called by the supervisor past the attempt's deadline: cancels the handler's token. The deadline is claimed
+    /// first (negated), so a worker that finished meanwhile knows the cancel is its to absorb, not the next attempt's.
+    /// </summary>
+    internal void TimeOut(long now)
+    {
+        var d = Interlocked.Read(ref _deadline);
+        // Read after the deadline: the token is only renewed after a claim, so this is the armed attempt's token.
+        var attempt = Volatile.Read(ref _attempt);
+        if (d > 0 && now > d && Interlocked.CompareExchange(ref _deadline, -d, d) == d)
+        {
+            try
+            {
+                attempt.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The worker gave up waiting for this cancel and moved on: nothing left to cancel.
+            }
+        }
+    }
 
     internal void Start() => Thread.Start();
 
@@ -205,7 +245,7 @@ public sealed partial class Worker
         {
             SetState(WorkerState.Busy);
             Interlocked.Exchange(ref _busySinceTicks, _time.GetUtcNow().UtcTicks);
-            ArmDeadline(Queue.Options.AttemptTimeout + Queue.Options.StuckGrace);
+            ArmDeadline(Queue.Options.AttemptTimeout);
             LogHanging(_logger, Id);
             // Deliberately ignores every token: this is what a handler stuck in native code looks like.
             _hangGate.Wait(HangBound);
@@ -223,34 +263,23 @@ public sealed partial class Worker
         SetState(WorkerState.Busy);
         Queue.MarkProcessing(message, Id, now);
 
-        var context = ResilienceContextPool.Shared.Get(_engine.ShutdownToken);
-        context.Properties.Set(WorkerKey, this);
         MessageStatus outcome;
         string? error = null;
         try
         {
-            Queue.Pipeline.Execute(static (ctx, worker) => worker.RunAttempt(ctx.CancellationToken), context, this);
+            // The first attempt runs outside Polly: a message that succeeds at once pays for no pipeline.
+            Attempt(now.UtcTicks);
             outcome = MessageStatus.Succeeded;
         }
-        catch (PermanentMessageException ex)
+        catch (Exception ex) when (ShouldRetry(ex))
         {
-            (outcome, error) = (MessageStatus.Failed, ex.Message);
-        }
-        catch (Exception ex) when (_engine.ShutdownToken.IsCancellationRequested && ex is OperationCanceledException or BrokenCircuitException)
-        {
-            // Stopped, not exhausted: a failure, not a dead letter.
-            (outcome, error) = (MessageStatus.Failed, "cancelled by shutdown");
+            (outcome, error) = Retry(ex);
         }
 #pragma warning disable CA1031 // Per message: one bad message must not kill its worker.
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            (outcome, error) = (MessageStatus.DeadLettered, $"{ex.GetType().Name}: {ex.Message}");
-        }
-        finally
-        {
-            ResilienceContextPool.Shared.Return(context);
-            Volatile.Write(ref _deadline, 0);
+            (outcome, error) = Classify(ex);
         }
 
         var finishedAt = Queue.Finish(message, outcome, error);
@@ -274,8 +303,82 @@ public sealed partial class Worker
         Volatile.Write(ref _lastActivityTicks, finishedAt.UtcTicks);
     }
 
-    /// <summary>One attempt, run by the queue's resilience pipeline.</summary>
-    private void RunAttempt(CancellationToken cancellationToken)
+    private bool ShouldRetry(Exception ex) =>
+        QueuePipeline.ShouldRetry(ex, _current, Queue.Options.MaxAttempts, _engine.ShutdownToken);
+
+    /// <summary>After a failed first attempt: Polly's retry pipeline takes over, starting from that failure.</summary>
+    private (MessageStatus Outcome, string? Error) Retry(Exception first)
+    {
+        _replay = ExceptionDispatchInfo.Capture(first);
+        var context = ResilienceContextPool.Shared.Get(_engine.ShutdownToken);
+        context.Properties.Set(WorkerKey, this);
+        try
+        {
+            Queue.Retry.Execute(static (_, worker) => worker.RetryAttempt(), context, this);
+            return (MessageStatus.Succeeded, null);
+        }
+#pragma warning disable CA1031 // Per message: one bad message must not kill its worker.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            return Classify(ex);
+        }
+        finally
+        {
+            _replay = null;
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    private void RetryAttempt()
+    {
+        if (_replay is { } first)
+        {
+            // The pipeline's first call stands for the attempt already made: it fails the same way, at once.
+            _replay = null;
+            first.Throw();
+        }
+
+        Attempt(_time.GetUtcNow().UtcTicks);
+    }
+
+    private (MessageStatus Outcome, string? Error) Classify(Exception ex) => ex switch
+    {
+        PermanentMessageException => (MessageStatus.Failed, ex.Message),
+        // Stopped, not exhausted: a failure, not a dead letter.
+        OperationCanceledException or BrokenCircuitException when _engine.ShutdownToken.IsCancellationRequested =>
+            (MessageStatus.Failed, "cancelled by shutdown"),
+        _ => (MessageStatus.DeadLettered, $"{ex.GetType().Name}: {ex.Message}"),
+    };
+
+    /// <summary>One attempt: past the circuit breaker, then the handler under the attempt's time limit.</summary>
+    private void Attempt(long nowTicks)
+    {
+        var breaker = Queue.Breaker;
+        if (!breaker.TryEnter(nowTicks, out var retryAfter, out var probe))
+        {
+            throw new BrokenCircuitException($"The circuit of queue '{Queue.Name}' is open; attempts resume in {retryAfter}.", retryAfter);
+        }
+
+        try
+        {
+            RunAttempt();
+        }
+        catch (Exception ex) when (QueuePipeline.CountsAsFailure(ex, _engine.ShutdownToken))
+        {
+            breaker.OnFailure(nowTicks, probe);
+            throw;
+        }
+        catch
+        {
+            breaker.OnSuccess(nowTicks, probe); // Not the handler's fault: as in Polly, it does not count against it.
+            throw;
+        }
+
+        breaker.OnSuccess(nowTicks, probe);
+    }
+
+    private void RunAttempt()
     {
         var message = _current!;
         if (message.Status == MessageStatus.Retrying)
@@ -285,22 +388,50 @@ public sealed partial class Worker
         }
 
         message.Attempts++;
-        ArmDeadline(Queue.Options.AttemptTimeout + Queue.Options.StuckGrace);
-        var pending = Queue.Handler.HandleAsync(new MessageContext(message.Id, Queue.Name, message.Payload, message.Attempts, Id), cancellationToken);
-        if (!pending.IsCompletedSuccessfully)
+        var armed = ArmDeadline(Queue.Options.AttemptTimeout);
+        try
         {
-            // A dedicated thread waits for its handler; the attempt timeout cancels the token, and the
-            // supervisor's stuck check bounds a handler that ignores it.
-            pending.AsTask().GetAwaiter().GetResult();
+            var pending = Queue.Handler.HandleAsync(new MessageContext(message, Queue.Name, Id), _attempt.Token);
+            if (!pending.IsCompletedSuccessfully)
+            {
+                // A dedicated thread waits for its handler; the supervisor cancels the token at the attempt's
+                // time limit, and counts the worker stuck if the handler ignores that for the grace period.
+                pending.AsTask().GetAwaiter().GetResult();
+            }
+        }
+        catch (OperationCanceledException ex) when (!_engine.ShutdownToken.IsCancellationRequested && Interlocked.Read(ref _deadline) < 0)
+        {
+            throw new TimeoutRejectedException(
+                $"The operation didn't complete within the allowed timeout of '{Queue.Options.AttemptTimeout}'.", Queue.Options.AttemptTimeout, ex);
+        }
+        finally
+        {
+            Disarm(armed);
+        }
+    }
+
+    /// <summary>Ends the attempt's deadline; if the supervisor claimed it, takes a fresh token for the next one.</summary>
+    private void Disarm(long armed)
+    {
+        if (Interlocked.CompareExchange(ref _deadline, 0, armed) == armed)
+        {
+            return;
         }
 
-        Volatile.Write(ref _deadline, 0);
+        // The supervisor claimed the deadline and cancels right after: wait (bounded) for that, then renew.
+        SpinWait.SpinUntil(() => _attempt.IsCancellationRequested, TimeSpan.FromSeconds(1));
+        Interlocked.Exchange(ref _deadline, 0);
+        if (!_engine.ShutdownToken.IsCancellationRequested)
+        {
+            var old = _attempt;
+            Volatile.Write(ref _attempt, CancellationTokenSource.CreateLinkedTokenSource(_engine.ShutdownToken));
+            old.Dispose();
+        }
     }
 
     /// <summary>Called by the pipeline before a retry's backoff.</summary>
     internal void OnRetrying(TimeSpan delay, Exception? error)
     {
-        Interlocked.Exchange(ref _deadline, 0);
         if (_current is { } message)
         {
             Queue.MarkRetrying(message, delay, error is null ? null : $"{error.GetType().Name}: {error.Message}");
@@ -309,11 +440,13 @@ public sealed partial class Worker
         SetState(WorkerState.Retrying);
     }
 
-    private void ArmDeadline(TimeSpan limit)
+    private long ArmDeadline(TimeSpan limit)
     {
-        var deadline = _time.GetTimestamp() + (long)(limit.TotalSeconds * _time.TimestampFrequency);
-        Interlocked.Exchange(ref _deadline, deadline);
+        // Never 0 and never negative: those mean "no attempt" and "claimed by the supervisor".
+        var deadline = Math.Max(1, _time.GetTimestamp() + (long)(limit.TotalSeconds * _time.TimestampFrequency));
+        Volatile.Write(ref _deadline, deadline);
         _engine.OnDeadlineArmed(deadline);
+        return deadline;
     }
 
     private void SetState(WorkerState state)

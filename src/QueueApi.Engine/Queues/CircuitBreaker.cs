@@ -1,0 +1,222 @@
+using QueueApi.Engine.Configuration;
+
+namespace QueueApi.Engine.Queues;
+
+/// <summary>The states a queue's circuit can be in.</summary>
+internal enum BreakerState
+{
+    Disabled,
+    Closed,
+    Open,
+    HalfOpen,
+}
+
+/// <summary>
+/// A queue's circuit breaker, with the rules of Polly's advanced breaker: the failure ratio over a sampling window
+/// (ten buckets), a minimum throughput, a break, then one half-open probe whose outcome closes or reopens it.
+/// Written here rather than taken from Polly because it sits on every message's success path: Polly's breaker
+/// took a lock and a pipeline run per message (about 180 ns of a 950 ns message, measured); here a success is a
+/// read of the state and one interlocked add, and only failures and state changes take the lock. At a bucket's
+/// turn a count may land in the bucket just reset: the window is a sample, not a ledger.
+/// </summary>
+internal sealed class CircuitBreaker
+{
+    private const int Buckets = 10;
+    private const int Closed = 0;
+    private const int Open = 1;
+    private const int HalfOpen = 2;
+
+    private readonly CircuitBreakerOptions _options;
+    private readonly long _bucketTicks;
+    private readonly long[] _epochs = new long[Buckets];
+    private readonly long[] _successes = new long[Buckets];
+    private readonly long[] _failures = new long[Buckets];
+    private readonly Lock _lock = new();
+    private volatile int _state = Closed;
+    private long _openUntilTicks;
+    private bool _probeOut;
+
+    public CircuitBreaker(CircuitBreakerOptions options)
+    {
+        _options = options;
+        _bucketTicks = Math.Max(1, options.SamplingDuration.Ticks / Buckets);
+        Array.Fill(_epochs, -1);
+    }
+
+    /// <summary>Raised (outside the lock) when the circuit opens, with the time it reopens for a probe.</summary>
+    public event Action<DateTimeOffset>? Opened;
+
+    public bool Enabled => _options.Enabled;
+
+    /// <summary>The state as seen at <paramref name="nowTicks"/>: an open circuit past its break shows half-open.</summary>
+    public BreakerState StateAt(long nowTicks) => !Enabled ? BreakerState.Disabled : _state switch
+    {
+        Closed => BreakerState.Closed,
+        Open when nowTicks >= Volatile.Read(ref _openUntilTicks) => BreakerState.HalfOpen,
+        Open => BreakerState.Open,
+        _ => BreakerState.HalfOpen,
+    };
+
+    /// <summary>When an open circuit lets a probe through again; null unless open.</summary>
+    public DateTimeOffset? OpenUntil => _state == Open ? new DateTimeOffset(Volatile.Read(ref _openUntilTicks), TimeSpan.Zero) : null;
+
+    public bool IsOpen => _state == Open;
+
+    /// <summary>How long an open circuit still rejects attempts.</summary>
+    public TimeSpan BreakRemaining(long nowTicks) =>
+        _state == Open && Volatile.Read(ref _openUntilTicks) - nowTicks is var left and > 0 ? TimeSpan.FromTicks(left) : TimeSpan.Zero;
+
+    /// <summary>Before an attempt: true to go ahead (as the half-open probe, when <paramref name="probe"/>).</summary>
+    public bool TryEnter(long nowTicks, out TimeSpan retryAfter, out bool probe)
+    {
+        retryAfter = TimeSpan.Zero;
+        probe = false;
+        if (!Enabled || _state == Closed)
+        {
+            return true;
+        }
+
+        lock (_lock)
+        {
+            if (_state == Open)
+            {
+                if (nowTicks < _openUntilTicks)
+                {
+                    retryAfter = TimeSpan.FromTicks(_openUntilTicks - nowTicks);
+                    return false;
+                }
+
+                _state = HalfOpen;
+                _probeOut = false;
+            }
+
+            if (_state == HalfOpen)
+            {
+                if (_probeOut)
+                {
+                    // One probe at a time; the others come back after a break's length, as Polly's do.
+                    retryAfter = _options.BreakDuration;
+                    return false;
+                }
+
+                _probeOut = true;
+                probe = true;
+            }
+
+            return true;
+        }
+    }
+
+    /// <summary>After an attempt that did not count as a failure (as in Polly, that includes unhandled outcomes).</summary>
+    public void OnSuccess(long nowTicks, bool probe)
+    {
+        if (!Enabled)
+        {
+            return;
+        }
+
+        if (probe || _state != Closed)
+        {
+            lock (_lock)
+            {
+                if (_state == HalfOpen && probe)
+                {
+                    ResetWindow();
+                    _state = Closed;
+                    _probeOut = false;
+                }
+            }
+
+            return;
+        }
+
+        var epoch = nowTicks / _bucketTicks;
+        var i = (int)(epoch % Buckets);
+        if (Volatile.Read(ref _epochs[i]) != epoch)
+        {
+            Turn(i, epoch);
+        }
+
+        Interlocked.Increment(ref _successes[i]);
+    }
+
+    /// <summary>After an attempt that failed in a way the breaker counts.</summary>
+    public void OnFailure(long nowTicks, bool probe)
+    {
+        if (!Enabled)
+        {
+            return;
+        }
+
+        DateTimeOffset? opened = null;
+        lock (_lock)
+        {
+            if (_state == HalfOpen || probe)
+            {
+                opened = OpenNow(nowTicks);
+            }
+            else if (_state == Closed)
+            {
+                var epoch = nowTicks / _bucketTicks;
+                var i = (int)(epoch % Buckets);
+                if (_epochs[i] != epoch)
+                {
+                    Turn(i, epoch);
+                }
+
+                _failures[i]++;
+                long failures = 0, total = 0;
+                for (var b = 0; b < Buckets; b++)
+                {
+                    if (_epochs[b] > epoch - Buckets)
+                    {
+                        failures += Volatile.Read(ref _failures[b]);
+                        total += Volatile.Read(ref _failures[b]) + Volatile.Read(ref _successes[b]);
+                    }
+                }
+
+                if (total >= _options.MinimumThroughput && failures >= _options.FailureRatio * total)
+                {
+                    opened = OpenNow(nowTicks);
+                }
+            }
+        }
+
+        if (opened is { } until)
+        {
+            Opened?.Invoke(until);
+        }
+    }
+
+    private DateTimeOffset OpenNow(long nowTicks)
+    {
+        _openUntilTicks = nowTicks + _options.BreakDuration.Ticks;
+        _probeOut = false;
+        ResetWindow();
+        _state = Open;
+        return new DateTimeOffset(_openUntilTicks, TimeSpan.Zero);
+    }
+
+    private void Turn(int i, long epoch)
+    {
+        lock (_lock)
+        {
+            if (_epochs[i] < epoch)
+            {
+                Volatile.Write(ref _successes[i], 0);
+                Volatile.Write(ref _failures[i], 0);
+                Volatile.Write(ref _epochs[i], epoch);
+            }
+        }
+    }
+
+    private void ResetWindow()
+    {
+        for (var b = 0; b < Buckets; b++)
+        {
+            Volatile.Write(ref _epochs[b], -1);
+            Volatile.Write(ref _successes[b], 0);
+            Volatile.Write(ref _failures[b], 0);
+        }
+    }
+}
