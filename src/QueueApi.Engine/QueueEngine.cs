@@ -158,7 +158,8 @@ public sealed partial class QueueEngine : IDisposable
             return EnqueueStatus.ShuttingDown;
         }
 
-        var m = new QueueMessage(MessageId.Next(_time), queue.Name, payload, _time.GetUtcNow());
+        var now = _time.GetUtcNow();
+        var m = new QueueMessage(MessageId.Next(now), queue.Name, payload, now);
         var status = queue.Enqueue(m);
         if (status == EnqueueStatus.Accepted)
         {
@@ -186,7 +187,7 @@ public sealed partial class QueueEngine : IDisposable
         var batch = new QueueMessage[payloads.Count];
         for (var i = 0; i < batch.Length; i++)
         {
-            batch[i] = new QueueMessage(MessageId.Next(_time), queue.Name, payloads[i], now);
+            batch[i] = new QueueMessage(MessageId.Next(now), queue.Name, payloads[i], now);
         }
 
         var status = queue.EnqueueBatch(batch);

@@ -12,6 +12,7 @@ internal static class Split
 {
     private const int Messages = 200_000;
     private const int Rounds = 7;
+    private const int WarmUps = 3;
 
     public static void Run()
     {
@@ -24,7 +25,7 @@ internal static class Split
         var consume = new List<double>();
         try
         {
-            for (var round = 0; round < Rounds + 1; round++)
+            for (var round = 0; round < Rounds + WarmUps; round++)
             {
                 queue!.Pause();
                 Engines.WaitUntilPaused(engine);
@@ -48,7 +49,7 @@ internal static class Split
                 }
 
                 var consumed = Stopwatch.GetElapsedTime(start);
-                if (round > 0)
+                if (round >= WarmUps)
                 {
                     enqueue.Add(produced.TotalNanoseconds / Messages);
                     consume.Add(consumed.TotalNanoseconds / Messages);

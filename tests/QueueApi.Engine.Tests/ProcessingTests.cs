@@ -228,6 +228,29 @@ public sealed class ProcessingTests
     }
 
     [Fact]
+    public void EveryMessageStartsAfterItWasEnqueuedAndFinishesAfterItStarted()
+    {
+        // Workers reuse a finish time as the next start; a burst with idle gaps exercises both paths.
+        using var engine = TestEngine.Create(DelegateHandler.Ok(), q => q.RetainFinished = 10_000);
+        var messages = new List<QueueMessage>();
+        for (var burst = 0; burst < 20; burst++)
+        {
+            for (var i = 0; i < 200; i++)
+            {
+                messages.Add(engine.Enqueue());
+            }
+
+            TestEngine.WaitFor(() => messages.All(m => m.IsFinished), "the burst to finish");
+        }
+
+        Assert.All(messages, m =>
+        {
+            Assert.True(m.StartedAt >= m.EnqueuedAt, $"{m.Id} started {m.StartedAt:O} before it was enqueued {m.EnqueuedAt:O}");
+            Assert.True(m.CompletedAt >= m.StartedAt, $"{m.Id} completed {m.CompletedAt:O} before it started {m.StartedAt:O}");
+        });
+    }
+
+    [Fact]
     public void FullQueueRefusesAtOnceInsteadOfBlocking()
     {
         using var engine = TestEngine.Create(DelegateHandler.Ok(), q => q.Capacity = 2);

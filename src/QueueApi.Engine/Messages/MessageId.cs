@@ -12,9 +12,12 @@ internal static class MessageId
     private static long s_lastMs;
 
     /// <summary>The next id as numbers: the text form is made only when someone reads it.</summary>
-    public static MessageKey Next(TimeProvider time)
+    public static MessageKey Next(TimeProvider time) => Next(time.GetUtcNow());
+
+    /// <summary>The next id for a message enqueued at <paramref name="now"/> (one clock read serves a whole batch).</summary>
+    public static MessageKey Next(DateTimeOffset now)
     {
-        var ms = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var ms = now.ToUnixTimeMilliseconds();
         // Never let the clock run backwards inside one process, so ids stay sorted.
         var last = Volatile.Read(ref s_lastMs);
         while (ms > last)

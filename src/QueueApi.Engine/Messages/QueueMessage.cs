@@ -66,6 +66,13 @@ public sealed class QueueMessage
         internal set => Volatile.Write(ref _completedAt, ToTicks(value));
     }
 
+    internal long EnqueuedAtTicks => Volatile.Read(ref _enqueuedAt);
+
+    internal long CompletedAtTicks
+    {
+        set => Volatile.Write(ref _completedAt, value);
+    }
+
     public int Attempts { get; internal set; }
 
     public string? WorkerId { get; internal set; }

@@ -217,8 +217,8 @@ public sealed class WorkQueue
         Interlocked.Decrement(ref _inFlight);
     }
 
-    /// <summary>Moves a message taken by a worker to its final bucket; returns when it finished.</summary>
-    internal DateTimeOffset Finish(QueueMessage message, MessageStatus status, string? error)
+    /// <summary>Moves a message taken by a worker to its final bucket, finished at <paramref name="utcTicks"/>.</summary>
+    internal void Finish(QueueMessage message, MessageStatus status, string? error, long utcTicks)
     {
         if (message.Status == MessageStatus.Retrying)
         {
@@ -229,21 +229,20 @@ public sealed class WorkQueue
             Interlocked.Decrement(ref _inFlight);
         }
 
-        return Complete(message, status, error);
+        Complete(message, status, error, utcTicks);
     }
 
     /// <summary>Counts a message that never reached a worker as dropped, with the reason.</summary>
-    internal void Drop(QueueMessage message, string reason) => Complete(message, MessageStatus.Dropped, reason);
+    internal void Drop(QueueMessage message, string reason) => Complete(message, MessageStatus.Dropped, reason, _time.GetUtcNow().UtcTicks);
 
-    private DateTimeOffset Complete(QueueMessage message, MessageStatus status, string? error)
+    private void Complete(QueueMessage message, MessageStatus status, string? error, long utcTicks)
     {
         if (status == MessageStatus.DeadLettered && Options.DeadLetterCapacity == 0)
         {
             status = MessageStatus.Failed;
         }
 
-        var now = _time.GetUtcNow();
-        message.CompletedAt = now;
+        message.CompletedAtTicks = utcTicks;
         message.NextAttemptAt = null;
         message.Error = error;
         switch (status)
@@ -271,7 +270,6 @@ public sealed class WorkQueue
 
         // Published last: whoever sees a final status also sees the books and lists that go with it.
         message.Status = status;
-        return now;
     }
 
     private void Retain(QueueMessage message)

@@ -34,6 +34,12 @@ public sealed partial class Worker
     private long _busySinceTicks;
     private long _lastActivityTicks;
     private long _deadline;
+    // Wall-clock time from timestamps: an anchor pair renewed each second, so a message needs one clock read.
+    private readonly double _ticksPerTimestamp;
+    private long _anchorTimestamp = long.MinValue / 2;
+    private long _anchorUtcTicks;
+    // When the previous message finished; the next one taken without waiting started then. 0: none.
+    private long _lastFinish;
     private long _succeeded;
     private long _failed;
     private volatile bool _crashRequested;
@@ -49,6 +55,7 @@ public sealed partial class Worker
         _wake = CancellationTokenSource.CreateLinkedTokenSource(engine.ShutdownToken);
         _attempt = CancellationTokenSource.CreateLinkedTokenSource(engine.ShutdownToken);
         _lastActivityTicks = time.GetUtcNow().UtcTicks;
+        _ticksPerTimestamp = TimeSpan.TicksPerSecond / (double)time.TimestampFrequency;
         Thread = new Thread(Run)
         {
             Name = $"queueapi {Id}",
@@ -197,6 +204,7 @@ public sealed partial class Worker
             if (Queue.IsPaused)
             {
                 SetState(WorkerState.Paused);
+                _lastFinish = 0;
                 try
                 {
                     Queue.WaitUntilRunning(IdleWait, wake);
@@ -214,11 +222,20 @@ public sealed partial class Worker
             {
                 // The circuit is open: the queue backs off as a whole instead of burning its messages.
                 SetState(WorkerState.BackingOff);
+                _lastFinish = 0;
                 wake.WaitHandle.WaitOne(backOff);
                 continue;
             }
 
             SetState(WorkerState.Idle);
+            // Back to back: the message taken without a wait started when the previous one finished.
+            if (_lastFinish != 0 && !wake.IsCancellationRequested && store.TryTakeNow(out var next))
+            {
+                Process(next!, _lastFinish);
+                continue;
+            }
+
+            _lastFinish = 0;
             var result = store.TryTake(out var message, IdleWait, wake);
             if (result == TakeResult.Completed)
             {
@@ -227,7 +244,7 @@ public sealed partial class Worker
 
             if (result == TakeResult.Taken)
             {
-                Process(message!);
+                Process(message!, _time.GetTimestamp());
             }
         }
 
@@ -245,7 +262,7 @@ public sealed partial class Worker
         {
             SetState(WorkerState.Busy);
             Interlocked.Exchange(ref _busySinceTicks, _time.GetUtcNow().UtcTicks);
-            ArmDeadline(Queue.Options.AttemptTimeout);
+            ArmDeadline(_time.GetTimestamp(), Queue.Options.AttemptTimeout);
             LogHanging(_logger, Id);
             // Deliberately ignores every token: this is what a handler stuck in native code looks like.
             _hangGate.Wait(HangBound);
@@ -253,11 +270,11 @@ public sealed partial class Worker
         }
     }
 
-    private void Process(QueueMessage message)
+    private void Process(QueueMessage message, long start)
     {
-        // Hot path: one wall-clock read to start, one to finish (in Finish), a timestamp only for metrics.
-        var start = _engine.Metrics.Enabled ? _time.GetTimestamp() : 0;
-        var now = _time.GetUtcNow();
+        // Hot path: one timestamp to start (often the previous finish), one to finish; wall time from the anchor.
+        // Never before it was enqueued: a reused finish time can precede an enqueue by nanoseconds.
+        var now = new DateTimeOffset(Math.Max(UtcTicksOf(start), message.EnqueuedAtTicks), TimeSpan.Zero);
         _current = message;
         Volatile.Write(ref _busySinceTicks, now.UtcTicks);
         SetState(WorkerState.Busy);
@@ -268,7 +285,7 @@ public sealed partial class Worker
         try
         {
             // The first attempt runs outside Polly: a message that succeeds at once pays for no pipeline.
-            Attempt(now.UtcTicks);
+            Attempt(now.UtcTicks, start);
             outcome = MessageStatus.Succeeded;
         }
         catch (Exception ex) when (ShouldRetry(ex))
@@ -282,10 +299,13 @@ public sealed partial class Worker
             (outcome, error) = Classify(ex);
         }
 
-        var finishedAt = Queue.Finish(message, outcome, error);
-        if (start != 0)
+        var end = _time.GetTimestamp();
+        var finishedAt = Math.Max(UtcTicksOf(end), now.UtcTicks);
+        Queue.Finish(message, outcome, error, finishedAt);
+        _lastFinish = end;
+        if (_engine.Metrics.Enabled)
         {
-            _engine.Metrics.RecordProcessed(Queue.Name, outcome, _time.GetElapsedTime(start));
+            _engine.Metrics.RecordProcessed(Queue.Name, outcome, _time.GetElapsedTime(start, end));
         }
 
         // This thread is the only writer of its own counts: no interlocked operation needed.
@@ -300,7 +320,7 @@ public sealed partial class Worker
 
         _current = null;
         Volatile.Write(ref _busySinceTicks, 0);
-        Volatile.Write(ref _lastActivityTicks, finishedAt.UtcTicks);
+        Volatile.Write(ref _lastActivityTicks, finishedAt);
     }
 
     private bool ShouldRetry(Exception ex) =>
@@ -339,7 +359,8 @@ public sealed partial class Worker
             first.Throw();
         }
 
-        Attempt(_time.GetUtcNow().UtcTicks);
+        var start = _time.GetTimestamp();
+        Attempt(UtcTicksOf(start), start);
     }
 
     private (MessageStatus Outcome, string? Error) Classify(Exception ex) => ex switch
@@ -352,7 +373,7 @@ public sealed partial class Worker
     };
 
     /// <summary>One attempt: past the circuit breaker, then the handler under the attempt's time limit.</summary>
-    private void Attempt(long nowTicks)
+    private void Attempt(long nowTicks, long start)
     {
         var breaker = Queue.Breaker;
         if (!breaker.TryEnter(nowTicks, out var retryAfter, out var probe))
@@ -362,7 +383,7 @@ public sealed partial class Worker
 
         try
         {
-            RunAttempt();
+            RunAttempt(start);
         }
         catch (Exception ex) when (QueuePipeline.CountsAsFailure(ex, _engine.ShutdownToken))
         {
@@ -378,7 +399,7 @@ public sealed partial class Worker
         breaker.OnSuccess(nowTicks, probe);
     }
 
-    private void RunAttempt()
+    private void RunAttempt(long start)
     {
         var message = _current!;
         if (message.Status == MessageStatus.Retrying)
@@ -388,7 +409,7 @@ public sealed partial class Worker
         }
 
         message.Attempts++;
-        var armed = ArmDeadline(Queue.Options.AttemptTimeout);
+        var armed = ArmDeadline(start, Queue.Options.AttemptTimeout);
         try
         {
             var pending = Queue.Handler.HandleAsync(new MessageContext(message, Queue.Name, Id), _attempt.Token);
@@ -440,13 +461,27 @@ public sealed partial class Worker
         SetState(WorkerState.Retrying);
     }
 
-    private long ArmDeadline(TimeSpan limit)
+    private long ArmDeadline(long start, TimeSpan limit)
     {
         // Never 0 and never negative: those mean "no attempt" and "claimed by the supervisor".
-        var deadline = Math.Max(1, _time.GetTimestamp() + (long)(limit.TotalSeconds * _time.TimestampFrequency));
+        var deadline = Math.Max(1, start + (long)(limit.TotalSeconds * _time.TimestampFrequency));
         Volatile.Write(ref _deadline, deadline);
         _engine.OnDeadlineArmed(deadline);
         return deadline;
+    }
+
+    /// <summary>UTC ticks of a timestamp; renews the anchor when it is a second old (a clock read a second).</summary>
+    private long UtcTicksOf(long timestamp)
+    {
+        var since = timestamp - _anchorTimestamp;
+        if (since < 0 || since > _time.TimestampFrequency)
+        {
+            _anchorUtcTicks = _time.GetUtcNow().UtcTicks;
+            _anchorTimestamp = timestamp;
+            since = 0;
+        }
+
+        return _anchorUtcTicks + (long)(since * _ticksPerTimestamp);
     }
 
     private void SetState(WorkerState state)
