@@ -8,9 +8,14 @@ namespace QueueApi.Engine.Queues;
 /// batch can reserve room for all its messages at once (all or none). Idle workers sleep each on its own
 /// signal; an add sets one (taking a lock only when someone sleeps), a fired token sets its own worker's, and
 /// completion sets all: a wake goes straight to one thread, with no task, no thread-pool hop, no lock convoy.
+/// A taker that just finished work may spin briefly first, one at a time; while one spins, adds wake nobody,
+/// so steady traffic costs neither side a sleep, a wake call or a context switch.
 /// </summary>
 public sealed class InMemoryQueueStore(int capacity) : IQueueStore
 {
+    // About 10 short spins, then yields: tens of microseconds on an idle core, less when the cores are busy.
+    private const int SpinIterations = 30;
+
     [ThreadStatic]
     private static Sleeper? t_sleeper;
 
@@ -19,6 +24,7 @@ public sealed class InMemoryQueueStore(int capacity) : IQueueStore
     private readonly LinkedList<Sleeper> _waiting = new();
     private int _count;
     private int _sleepers;
+    private int _spinning;
     private volatile bool _completed;
 
     public int Count => Volatile.Read(ref _count);
@@ -65,7 +71,7 @@ public sealed class InMemoryQueueStore(int capacity) : IQueueStore
         return true;
     }
 
-    public TakeResult TryTake(out QueueMessage? message, TimeSpan timeout, CancellationToken cancellationToken)
+    public TakeResult TryTake(out QueueMessage? message, TimeSpan timeout, CancellationToken cancellationToken, bool spinFirst = false)
     {
         // The token first: a worker woken to pause (or to crash) must not take one more message.
         if (cancellationToken.IsCancellationRequested)
@@ -74,7 +80,7 @@ public sealed class InMemoryQueueStore(int capacity) : IQueueStore
             return TakeResult.Cancelled;
         }
 
-        if (TryTakeNow(out message))
+        if (TryTakeNow(out message) || (spinFirst && TrySpinTake(out message, cancellationToken)))
         {
             return TakeResult.Taken;
         }
@@ -139,6 +145,40 @@ public sealed class InMemoryQueueStore(int capacity) : IQueueStore
         }
     }
 
+    /// <summary>Looks again for a few microseconds, as the one spinning taker; false if another one spins.</summary>
+    private bool TrySpinTake(out QueueMessage? message, CancellationToken cancellationToken)
+    {
+        message = null;
+        if (Interlocked.CompareExchange(ref _spinning, 1, 0) != 0)
+        {
+            return false;
+        }
+
+        var taken = false;
+        try
+        {
+            var spinner = default(SpinWait);
+            for (var i = 0; i < SpinIterations && !taken && !_completed && !cancellationToken.IsCancellationRequested; i++)
+            {
+                spinner.SpinOnce(sleep1Threshold: -1);
+                taken = TryTakeNow(out message);
+            }
+        }
+        finally
+        {
+            // A full fence: adds that saw this spinner and woke nobody are visible to the taker's next look.
+            Interlocked.Exchange(ref _spinning, 0);
+        }
+
+        // Adds during the spin woke nobody: if more are waiting, wake a sleeper for them.
+        if (taken && !_items.IsEmpty)
+        {
+            Wake(all: false);
+        }
+
+        return taken;
+    }
+
     public bool TryTakeNow(out QueueMessage? message)
     {
         if (_items.TryDequeue(out message))
@@ -161,9 +201,9 @@ public sealed class InMemoryQueueStore(int capacity) : IQueueStore
     {
         // Pairs with the taker's increment: the add is visible before the sleeper count is read.
         Interlocked.MemoryBarrier();
-        if (Volatile.Read(ref _sleepers) == 0)
+        if (Volatile.Read(ref _sleepers) == 0 || (!all && Volatile.Read(ref _spinning) != 0))
         {
-            return;
+            return; // Nobody sleeps, or a spinning taker will see the add.
         }
 
         lock (_gate)

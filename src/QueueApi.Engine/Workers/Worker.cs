@@ -235,8 +235,9 @@ public sealed partial class Worker
                 continue;
             }
 
+            // Just finished one: the store may spin briefly before this thread sleeps.
+            var result = store.TryTake(out var message, IdleWait, wake, spinFirst: _lastFinish != 0);
             _lastFinish = 0;
-            var result = store.TryTake(out var message, IdleWait, wake);
             if (result == TakeResult.Completed)
             {
                 return; // Drained: the store was completed and is empty.

@@ -105,7 +105,7 @@ internal static class QueueEndpoints
         return (q, body, problem);
     }
 
-    private static async Task<Results<Accepted<EnqueueResponse>, ProblemHttpResult>> Enqueue(
+    private static async Task<Results<AcceptedJson<EnqueueResponse>, ProblemHttpResult>> Enqueue(
         string queue, HttpContext http, QueueEngine engine, IOptions<ApiOptions> options)
     {
         var api = options.Value;
@@ -121,10 +121,11 @@ internal static class QueueEndpoints
             return Problems.Refused(http, status, q!, api.RetryAfterSeconds);
         }
 
-        return TypedResults.Accepted($"/queues/{queue}/messages/{message!.Id}", new EnqueueResponse(message.Id, queue, MessageStatus.Queued));
+        var id = message!.Id; // Formatted on each read: once is enough.
+        return new AcceptedJson<EnqueueResponse>($"/queues/{queue}/messages/{id}", new EnqueueResponse(id, queue, MessageStatus.Queued));
     }
 
-    private static async Task<Results<Accepted<BatchResponse>, ProblemHttpResult>> EnqueueBatch(
+    private static async Task<Results<AcceptedJson<BatchResponse>, ProblemHttpResult>> EnqueueBatch(
         string queue, HttpContext http, QueueEngine engine, IOptions<ApiOptions> options)
     {
         var api = options.Value;
@@ -152,7 +153,7 @@ internal static class QueueEndpoints
             ids[i] = messages[i].Id;
         }
 
-        return TypedResults.Accepted($"/queues/{queue}", new BatchResponse(queue, ids.Length, ids, MessageStatus.Queued));
+        return new AcceptedJson<BatchResponse>($"/queues/{queue}", new BatchResponse(queue, ids.Length, ids, MessageStatus.Queued));
     }
 
     private static Results<Ok<MessageView>, ProblemHttpResult> GetMessage(string queue, string id, QueueEngine engine)
