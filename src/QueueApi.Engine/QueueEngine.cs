@@ -185,9 +185,10 @@ public sealed partial class QueueEngine : IDisposable
 
         var now = _time.GetUtcNow();
         var batch = new QueueMessage[payloads.Count];
+        var first = MessageId.NextRange(now, batch.Length);
         for (var i = 0; i < batch.Length; i++)
         {
-            batch[i] = new QueueMessage(MessageId.Next(now), queue.Name, payloads[i], now);
+            batch[i] = new QueueMessage(first with { Seq = unchecked(first.Seq + (uint)i) }, queue.Name, payloads[i], now);
         }
 
         var status = queue.EnqueueBatch(batch);

@@ -15,7 +15,16 @@ internal static class MessageId
     public static MessageKey Next(TimeProvider time) => Next(time.GetUtcNow());
 
     /// <summary>The next id for a message enqueued at <paramref name="now"/> (one clock read serves a whole batch).</summary>
-    public static MessageKey Next(DateTimeOffset now)
+    public static MessageKey Next(DateTimeOffset now) => new(Milliseconds(now), (uint)Interlocked.Increment(ref s_sequence));
+
+    /// <summary>
+    /// The first of <paramref name="count"/> consecutive ids for a batch: one atomic add reserves the whole range,
+    /// so the batch's ids are adjacent and sorted. The next is <c>first with { Seq = first.Seq + i }</c>.
+    /// </summary>
+    public static MessageKey NextRange(DateTimeOffset now, int count) =>
+        new(Milliseconds(now), (uint)(Interlocked.Add(ref s_sequence, count) - count + 1));
+
+    private static long Milliseconds(DateTimeOffset now)
     {
         var ms = now.ToUnixTimeMilliseconds();
         // Never let the clock run backwards inside one process, so ids stay sorted.
@@ -31,9 +40,7 @@ internal static class MessageId
             last = seen;
         }
 
-        ms = Math.Max(ms, Volatile.Read(ref s_lastMs));
-        var seq = (uint)Interlocked.Increment(ref s_sequence);
-        return new MessageKey(ms, seq);
+        return Math.Max(ms, Volatile.Read(ref s_lastMs));
     }
 }
 

@@ -11,7 +11,10 @@ internal static class JsonBody
     private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = 64 };
 
     /// <summary>Reads and checks the body; on failure, the problem says what was wrong.</summary>
-    public static async ValueTask<(byte[]? Body, ProblemHttpResult? Problem)> ReadAsync(HttpRequest request, int limit)
+    /// <param name="request">The request whose body is read.</param>
+    /// <param name="limit">The most bytes accepted.</param>
+    /// <param name="validate">False when the caller parses the JSON itself (and so checks it in the same pass).</param>
+    public static async ValueTask<(byte[]? Body, ProblemHttpResult? Problem)> ReadAsync(HttpRequest request, int limit, bool validate = true)
     {
         if (!request.HasJsonContentType())
         {
@@ -37,7 +40,7 @@ internal static class JsonBody
             return (null, Problems.Make(StatusCodes.Status400BadRequest, "Empty body", "The body is empty: send a JSON value, for example {\"hello\": \"world\"}."));
         }
 
-        return Validate(body) is { } error ? (null, Malformed(error)) : (body, null);
+        return validate && Validate(body) is { } error ? (null, Malformed(error)) : (body, null);
     }
 
     /// <summary>Checks that the bytes are one well-formed JSON value; returns the error text otherwise.</summary>
@@ -59,31 +62,50 @@ internal static class JsonBody
         }
     }
 
-    /// <summary>Splits a JSON array into its elements' exact bytes; null with an error when it is not one.</summary>
-    public static (List<byte[]>? Items, string? Error) SplitArray(byte[] json, int maxItems)
+    /// <summary>
+    /// Splits a JSON array into its elements' exact bytes, checking the whole body in the same pass (a batch is
+    /// read once, not once to check and once to split); on failure, the problem says what was wrong.
+    /// </summary>
+    public static (List<byte[]>? Items, ProblemHttpResult? Problem) SplitArray(byte[] json, int maxItems)
     {
-        var reader = new Utf8JsonReader(json, ReaderOptions);
-        reader.Read();
-        if (reader.TokenType != JsonTokenType.StartArray)
+        try
         {
-            return (null, "The body must be a JSON array of message payloads, for example [{\"n\": 1}, {\"n\": 2}].");
-        }
-
-        var items = new List<byte[]>();
-        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
-        {
-            if (items.Count == maxItems)
+            var reader = new Utf8JsonReader(json, ReaderOptions);
+            reader.Read();
+            if (reader.TokenType != JsonTokenType.StartArray)
             {
-                return (null, $"The batch has more than {maxItems} messages (QueueApi:Api:MaxBatchSize): split it.");
+                return (null, Validate(json) is { } error
+                    ? Malformed(error)
+                    : InvalidBatch("The body must be a JSON array of message payloads, for example [{\"n\": 1}, {\"n\": 2}]."));
             }
 
-            var start = (int)reader.TokenStartIndex;
-            reader.Skip();
-            items.Add(json[start..(int)reader.BytesConsumed]);
-        }
+            var items = new List<byte[]>();
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+            {
+                if (items.Count == maxItems)
+                {
+                    return (null, InvalidBatch($"The batch has more than {maxItems} messages (QueueApi:Api:MaxBatchSize): split it."));
+                }
 
-        return items.Count == 0 ? (null, "The batch is empty: send at least one payload in the array.") : (items, null);
+                var start = (int)reader.TokenStartIndex;
+                reader.Skip();
+                items.Add(json[start..(int)reader.BytesConsumed]);
+            }
+
+            // Anything after the array but whitespace throws here.
+            while (reader.Read())
+            {
+            }
+
+            return items.Count == 0 ? (null, InvalidBatch("The batch is empty: send at least one payload in the array.")) : (items, null);
+        }
+        catch (JsonException ex)
+        {
+            return (null, Malformed(ex.Message));
+        }
     }
+
+    private static ProblemHttpResult InvalidBatch(string detail) => Problems.Make(StatusCodes.Status400BadRequest, "Invalid batch", detail);
 
     public static ProblemHttpResult Malformed(string error) => Problems.Make(
         StatusCodes.Status400BadRequest,

@@ -170,6 +170,9 @@ public sealed class MessageApiTests
     [InlineData("[]", "empty")]
     [InlineData("{\"n\": 1}", "must be a JSON array")]
     [InlineData("[1,2,3,4]", "more than 3 messages")]
+    [InlineData("[{\"n\": 1}, {\"n\": ", "not valid JSON")] // cut off inside the array
+    [InlineData("[1, 2] 3", "not valid JSON")] // content after the array
+    [InlineData("{\"n\": ", "not valid JSON")] // malformed and not an array: malformed wins
     public async Task InvalidBatchReturns400SayingWhatToChange(string body, string expected)
     {
         await using var app = new QueueApiApplication(new Dictionary<string, string?> { ["QueueApi:Api:MaxBatchSize"] = "3" });
