@@ -16,7 +16,8 @@ internal static class JsonBody
     /// <param name="validate">False when the caller parses the JSON itself (and so checks it in the same pass).</param>
     public static async ValueTask<(byte[]? Body, ProblemHttpResult? Problem)> ReadAsync(HttpRequest request, int limit, bool validate = true)
     {
-        if (!request.HasJsonContentType())
+        // The common header compared as it is; anything else (charset, +json types, odd casing) parsed properly.
+        if (!string.Equals(request.ContentType, "application/json", StringComparison.OrdinalIgnoreCase) && !request.HasJsonContentType())
         {
             return (null, Problems.Make(
                 StatusCodes.Status415UnsupportedMediaType,
