@@ -6,7 +6,7 @@ namespace QueueApi.Benchmarks;
 
 /// <summary>
 /// Where the hand-off's time goes: the producer side (enqueue into a paused queue) and the consumer side
-/// (one worker draining a full queue), each alone, in nanoseconds per message. Medians of several rounds.
+/// (one or two workers draining a full queue), each alone, in nanoseconds per message. Medians of several rounds.
 /// </summary>
 internal static class Split
 {
@@ -16,9 +16,22 @@ internal static class Split
 
     public static void Run()
     {
+        var table = new ResultTable($"Hand-off split ({Messages:N0} messages, median of {Rounds} rounds)");
+        foreach (var workers in new[] { 1, 2 })
+        {
+            var (enqueue, consume) = Measure(workers);
+            table.Add($"producer side: enqueue into a paused queue ({workers} worker(s)), ns/msg", ResultTable.F(enqueue, "0"), "", null);
+            table.Add($"consumer side: {workers} worker(s) draining, ns/msg", ResultTable.F(consume, "0"), "", null);
+        }
+
+        table.Print();
+    }
+
+    private static (double Enqueue, double Consume) Measure(int workers)
+    {
         var payload = new byte[100];
         var handler = new CountingHandler();
-        var engine = Engines.Create(1, Messages * 2, handler);
+        var engine = Engines.Create(workers, Messages * 2, handler);
         engine.Start();
         engine.TryGetQueue(Engines.Queue, out var queue);
         var enqueue = new List<double>();
@@ -61,10 +74,7 @@ internal static class Split
             Engines.Stop(engine);
         }
 
-        var table = new ResultTable($"Hand-off split ({Messages:N0} messages, median of {Rounds} rounds)");
-        table.Add("producer side: enqueue into a paused queue, ns/msg", ResultTable.F(Median(enqueue), "0"), "", null);
-        table.Add("consumer side: one worker draining, ns/msg", ResultTable.F(Median(consume), "0"), "", null);
-        table.Print();
+        return (Median(enqueue), Median(consume));
     }
 
     private static double Median(List<double> values)

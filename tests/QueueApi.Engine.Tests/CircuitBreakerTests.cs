@@ -8,21 +8,27 @@ public sealed class CircuitBreakerTests
 {
     private static readonly long T0 = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero).UtcTicks;
 
-    private static CircuitBreaker Create(double ratio = 0.5, int minimum = 4, int samplingSeconds = 10, int breakSeconds = 5) => new(new CircuitBreakerOptions
-    {
-        FailureRatio = ratio,
-        MinimumThroughput = minimum,
-        SamplingDuration = TimeSpan.FromSeconds(samplingSeconds),
-        BreakDuration = TimeSpan.FromSeconds(breakSeconds),
-    });
+    // The running total of passed attempts, as the workers keep it.
+    private long _passed;
+
+    private CircuitBreaker Create(double ratio = 0.5, int minimum = 4, int samplingSeconds = 10, int breakSeconds = 5) => new(
+        new CircuitBreakerOptions
+        {
+            FailureRatio = ratio,
+            MinimumThroughput = minimum,
+            SamplingDuration = TimeSpan.FromSeconds(samplingSeconds),
+            BreakDuration = TimeSpan.FromSeconds(breakSeconds),
+        },
+        () => _passed);
 
     private static long At(double seconds) => T0 + TimeSpan.FromSeconds(seconds).Ticks;
 
-    private static void Outcome(CircuitBreaker breaker, long now, bool ok)
+    private void Outcome(CircuitBreaker breaker, long now, bool ok)
     {
         Assert.True(breaker.TryEnter(now, out _, out var probe));
         if (ok)
         {
+            _passed++;
             breaker.OnSuccess(now, probe);
         }
         else
@@ -85,6 +91,24 @@ public sealed class CircuitBreakerTests
     }
 
     [Fact]
+    public void SuccessesOlderThanTheSamplingWindowNoLongerCount()
+    {
+        var breaker = Create(samplingSeconds: 10);
+        for (var i = 0; i < 100; i++)
+        {
+            Outcome(breaker, At(0), ok: true);
+        }
+
+        // Eleven seconds later those successes have left the window: 2 failures of 3 outcomes open it.
+        Outcome(breaker, At(11), ok: true);
+        Outcome(breaker, At(11), ok: false);
+        Outcome(breaker, At(12), ok: false);
+        Assert.Equal(BreakerState.Closed, breaker.StateAt(At(12))); // 3 < minimum throughput 4
+        Outcome(breaker, At(12), ok: false);
+        Assert.Equal(BreakerState.Open, breaker.StateAt(At(12)));
+    }
+
+    [Fact]
     public void AfterTheBreakOneProbeGoesThroughAndItsSuccessCloses()
     {
         var breaker = Create(minimum: 2, breakSeconds: 5);
@@ -98,6 +122,7 @@ public sealed class CircuitBreakerTests
         Assert.False(breaker.TryEnter(At(5), out var retryAfter, out _)); // one probe at a time
         Assert.Equal(TimeSpan.FromSeconds(5), retryAfter);
 
+        _passed++;
         breaker.OnSuccess(At(5), probe);
         Assert.Equal(BreakerState.Closed, breaker.StateAt(At(5)));
         Assert.True(breaker.TryEnter(At(5), out _, out var again));
@@ -121,7 +146,7 @@ public sealed class CircuitBreakerTests
     [Fact]
     public void ADisabledBreakerNeverRejects()
     {
-        var breaker = new CircuitBreaker(new CircuitBreakerOptions { Enabled = false, MinimumThroughput = 2 });
+        var breaker = new CircuitBreaker(new CircuitBreakerOptions { Enabled = false, MinimumThroughput = 2 }, () => _passed);
         for (var i = 0; i < 10; i++)
         {
             Outcome(breaker, At(0), ok: false);

@@ -10,7 +10,9 @@ namespace QueueApi.Engine.Queues;
 /// <summary>One named queue: its store, its worker pool, its failure policy and its books.</summary>
 /// <remarks>
 /// The books always satisfy accepted = succeeded + failed + deadLettered + dropped + queued + inFlight + retrying.
-/// Each message moves between those buckets one step at a time, by the one thread that owns it then.
+/// Each message moves between those buckets one step at a time, by the one thread that owns it then. What workers
+/// do on every message is counted where only they write: succeeded by each worker, in flight and retrying from
+/// the message each worker holds. So finishing a message writes no cache line another worker writes too.
 /// </remarks>
 public sealed class WorkQueue
 {
@@ -26,12 +28,9 @@ public sealed class WorkQueue
     private readonly ManualResetEventSlim _running = new(initialState: true);
 
     private long _accepted;
-    private long _succeeded;
     private long _failed;
     private long _deadLettered;
     private long _dropped;
-    private int _inFlight;
-    private int _retrying;
     private int _enqueuers;
     private volatile bool _accepting = true;
 
@@ -43,7 +42,7 @@ public sealed class WorkQueue
         Handler = handler;
         _time = time;
         _finished = new QueueMessage?[Math.Max(1, options.RetainFinished)];
-        Breaker = new CircuitBreaker(options.CircuitBreaker);
+        Breaker = new CircuitBreaker(options.CircuitBreaker, () => Workers.Sum(w => w.AttemptsPassed));
     }
 
     public string Name { get; }
@@ -76,16 +75,35 @@ public sealed class WorkQueue
     public DateTimeOffset? CircuitOpenUntil => Breaker.OpenUntil;
 
     /// <summary>A consistent-enough snapshot of the books: exact once the queue is quiet.</summary>
-    public QueueCounts Counts() => new(
-        Interlocked.Read(ref _accepted),
-        Interlocked.Read(ref _succeeded),
-        Interlocked.Read(ref _failed),
-        Interlocked.Read(ref _deadLettered),
-        Interlocked.Read(ref _dropped),
-        Store.Count,
-        Volatile.Read(ref _inFlight),
-        Volatile.Read(ref _retrying),
-        new Dictionary<string, long>(_droppedReasons));
+    public QueueCounts Counts()
+    {
+        long succeeded = 0;
+        int inFlight = 0, retrying = 0;
+        foreach (var w in Workers)
+        {
+            succeeded += w.Succeeded;
+            switch (w.CurrentMessage?.Status)
+            {
+                case MessageStatus.Processing:
+                    inFlight++;
+                    break;
+                case MessageStatus.Retrying:
+                    retrying++;
+                    break;
+            }
+        }
+
+        return new(
+            Interlocked.Read(ref _accepted),
+            succeeded,
+            Interlocked.Read(ref _failed),
+            Interlocked.Read(ref _deadLettered),
+            Interlocked.Read(ref _dropped),
+            Store.Count,
+            inFlight,
+            retrying,
+            new Dictionary<string, long>(_droppedReasons));
+    }
 
     public int DeadLetterCount
     {
@@ -191,46 +209,25 @@ public sealed class WorkQueue
 
     internal void MarkProcessing(QueueMessage message, string workerId, DateTimeOffset now)
     {
-        var wasRetrying = message.Status == MessageStatus.Retrying;
         message.StartedAt ??= now;
         message.WorkerId = workerId;
         message.NextAttemptAt = null;
         message.Status = MessageStatus.Processing;
-        Interlocked.Increment(ref _inFlight);
-        if (wasRetrying)
-        {
-            Interlocked.Decrement(ref _retrying);
-        }
     }
 
     internal void MarkRetrying(QueueMessage message, TimeSpan delay, string? error)
     {
         message.Error = error;
         message.NextAttemptAt = _time.GetUtcNow() + delay;
-        if (message.Status == MessageStatus.Retrying)
-        {
-            return;
-        }
-
         message.Status = MessageStatus.Retrying;
-        Interlocked.Increment(ref _retrying);
-        Interlocked.Decrement(ref _inFlight);
     }
 
-    /// <summary>Moves a message taken by a worker to its final bucket, finished at <paramref name="utcTicks"/>.</summary>
-    internal void Finish(QueueMessage message, MessageStatus status, string? error, long utcTicks)
-    {
-        if (message.Status == MessageStatus.Retrying)
-        {
-            Interlocked.Decrement(ref _retrying);
-        }
-        else
-        {
-            Interlocked.Decrement(ref _inFlight);
-        }
-
+    /// <summary>
+    /// Moves a message taken by a worker to its final bucket, finished at <paramref name="utcTicks"/>. A success is
+    /// counted by the worker itself, before this call publishes the status.
+    /// </summary>
+    internal void Finish(QueueMessage message, MessageStatus status, string? error, long utcTicks) =>
         Complete(message, status, error, utcTicks);
-    }
 
     /// <summary>Counts a message that never reached a worker as dropped, with the reason.</summary>
     internal void Drop(QueueMessage message, string reason) => Complete(message, MessageStatus.Dropped, reason, _time.GetUtcNow().UtcTicks);
@@ -247,9 +244,6 @@ public sealed class WorkQueue
         message.Error = error;
         switch (status)
         {
-            case MessageStatus.Succeeded:
-                Interlocked.Increment(ref _succeeded);
-                break;
             case MessageStatus.Failed:
                 Interlocked.Increment(ref _failed);
                 break;

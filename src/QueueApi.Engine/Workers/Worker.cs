@@ -42,6 +42,7 @@ public sealed partial class Worker
     private long _lastFinish;
     private long _succeeded;
     private long _failed;
+    private long _attemptsPassed;
     private volatile bool _crashRequested;
     private volatile bool _hangRequested;
 
@@ -81,6 +82,9 @@ public sealed partial class Worker
     public long Succeeded => Interlocked.Read(ref _succeeded);
 
     public long Failed => Interlocked.Read(ref _failed);
+
+    /// <summary>Attempts that did not count against the circuit breaker: its window's successes, read when it needs them.</summary>
+    internal long AttemptsPassed => Volatile.Read(ref _attemptsPassed);
 
     public WorkerFault? Fault { get; private set; }
 
@@ -302,14 +306,8 @@ public sealed partial class Worker
 
         var end = _time.GetTimestamp();
         var finishedAt = Math.Max(UtcTicksOf(end), now.UtcTicks);
-        Queue.Finish(message, outcome, error, finishedAt);
-        _lastFinish = end;
-        if (_engine.Metrics.Enabled)
-        {
-            _engine.Metrics.RecordProcessed(Queue.Name, outcome, _time.GetElapsedTime(start, end));
-        }
-
-        // This thread is the only writer of its own counts: no interlocked operation needed.
+        // This thread is the only writer of its own counts: no interlocked operation needed. Counted before the
+        // status is published, so whoever sees the message succeeded sees it in the queue's books too.
         if (outcome == MessageStatus.Succeeded)
         {
             Volatile.Write(ref _succeeded, _succeeded + 1);
@@ -317,6 +315,13 @@ public sealed partial class Worker
         else
         {
             Volatile.Write(ref _failed, _failed + 1);
+        }
+
+        Queue.Finish(message, outcome, error, finishedAt);
+        _lastFinish = end;
+        if (_engine.Metrics.Enabled)
+        {
+            _engine.Metrics.RecordProcessed(Queue.Name, outcome, _time.GetElapsedTime(start, end));
         }
 
         _current = null;
@@ -393,11 +398,17 @@ public sealed partial class Worker
         }
         catch
         {
-            breaker.OnSuccess(nowTicks, probe); // Not the handler's fault: as in Polly, it does not count against it.
+            Passed(nowTicks, probe); // Not the handler's fault: as in Polly, it does not count against it.
             throw;
         }
 
-        breaker.OnSuccess(nowTicks, probe);
+        Passed(nowTicks, probe);
+    }
+
+    private void Passed(long nowTicks, bool probe)
+    {
+        Volatile.Write(ref _attemptsPassed, _attemptsPassed + 1);
+        Queue.Breaker.OnSuccess(nowTicks, probe);
     }
 
     private void RunAttempt(long start)
