@@ -302,15 +302,38 @@ public sealed class ProcessingTests
     }
 
     [Fact]
-    public void FinishedMessagesAreKeptOnlyUpToRetainFinished()
+    public void FinishedMessagesAreKeptOnlyUpToRetainFinishedTheLastOnes()
     {
-        using var engine = TestEngine.Create(DelegateHandler.Ok(), q => q.RetainFinished = 3);
+        using var engine = TestEngine.Create(DelegateHandler.Ok(), q =>
+        {
+            q.Workers = 1;
+            q.RetainFinished = 3;
+        });
         var queue = engine.Queues.Single();
 
         var messages = Enumerable.Range(0, 10).Select(_ => engine.Enqueue()).ToList();
 
         TestEngine.WaitFor(() => queue.Counts().Succeeded == 10, "all messages to succeed");
-        var kept = messages.Count(m => queue.TryGetMessage(m.Id, out _));
-        Assert.Equal(3, kept);
+        Assert.Equal(messages.TakeLast(3), messages.Where(m => queue.TryGetMessage(m.Id, out _)));
+    }
+
+    [Fact]
+    public void WorkersShareRetainFinishedAndNeverKeepMore()
+    {
+        using var engine = TestEngine.Create(DelegateHandler.Ok(), q =>
+        {
+            q.Workers = 3;
+            q.RetainFinished = 4; // shares of 2, 1 and 1
+        });
+        var queue = engine.Queues.Single();
+
+        var messages = Enumerable.Range(0, 200).Select(_ => engine.Enqueue()).ToList();
+
+        TestEngine.WaitFor(() => queue.Counts().Succeeded == 200, "all messages to succeed");
+        var kept = messages.Where(m => queue.TryGetMessage(m.Id, out _)).ToList();
+        Assert.InRange(kept.Count, 1, 4);
+        // Each worker keeps the last it finished: whichever worker finished the last message kept it.
+        Assert.Contains(messages.OrderBy(m => m.CompletedAt).Last(), kept);
+        Assert.All(kept, m => Assert.True(m.IsFinished));
     }
 }

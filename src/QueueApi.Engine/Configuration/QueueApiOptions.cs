@@ -27,7 +27,10 @@ public sealed class QueueOptions
     [Required(AllowEmptyStrings = false)]
     public string Handler { get; set; } = "log";
 
-    /// <summary>How many finished messages keep their status for lookups.</summary>
+    /// <summary>
+    /// How many finished messages keep their status for lookups, shared among the workers: each keeps the last
+    /// ones it finished, its equal share (so with uneven work the oldest kept are not exactly the queue's last).
+    /// </summary>
     [Range(0, 1_000_000)]
     public int RetainFinished { get; set; } = 1_000;
 

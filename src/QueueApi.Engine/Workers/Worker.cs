@@ -43,6 +43,8 @@ public sealed partial class Worker
     private long _succeeded;
     private long _failed;
     private long _attemptsPassed;
+    // This worker's share of the queue's retained finished messages.
+    private readonly int _ring;
     private volatile bool _crashRequested;
     private volatile bool _hangRequested;
 
@@ -53,6 +55,7 @@ public sealed partial class Worker
         _logger = logger;
         Queue = queue;
         Id = $"{queue.Name}-{index}";
+        _ring = index - 1;
         _wake = CancellationTokenSource.CreateLinkedTokenSource(engine.ShutdownToken);
         _attempt = CancellationTokenSource.CreateLinkedTokenSource(engine.ShutdownToken);
         _lastActivityTicks = time.GetUtcNow().UtcTicks;
@@ -317,7 +320,7 @@ public sealed partial class Worker
             Volatile.Write(ref _failed, _failed + 1);
         }
 
-        Queue.Finish(message, outcome, error, finishedAt);
+        Queue.Finish(message, outcome, error, finishedAt, _ring);
         _lastFinish = end;
         if (_engine.Metrics.Enabled)
         {
