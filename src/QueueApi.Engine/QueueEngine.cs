@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -45,7 +46,9 @@ public sealed partial class QueueEngine : IDisposable
     private readonly QueueApiOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<QueueEngine> _logger;
-    private readonly Dictionary<string, WorkQueue> _queues = new(StringComparer.Ordinal);
+    // Looked up on every enqueue: a frozen dictionary, built once. The array keeps the queues in name order.
+    private readonly FrozenDictionary<string, WorkQueue> _queues;
+    private readonly WorkQueue[] _queueList;
     private readonly Dictionary<string, Worker> _workers = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _shutdown = new();
     private readonly ManualResetEventSlim _attention = new(false);
@@ -76,6 +79,7 @@ public sealed partial class QueueEngine : IDisposable
         _options = options.Value;
         _time = time;
         _logger = logger;
+        var queues = new List<WorkQueue>();
         foreach (var (name, o) in _options.Queues.OrderBy(q => q.Key, StringComparer.Ordinal))
         {
             var queue = new WorkQueue(name, o, new InMemoryQueueStore(o.Capacity), handlers(o.Handler), time);
@@ -88,11 +92,14 @@ public sealed partial class QueueEngine : IDisposable
             }
 
             queue.Workers = workers;
-            _queues.Add(name, queue);
+            queues.Add(queue);
         }
 
+        _queueList = [.. queues];
+        _queues = queues.ToFrozenDictionary(q => q.Name, StringComparer.Ordinal);
+
         _running = new CountdownEvent(Math.Max(1, _workers.Count));
-        Metrics = metrics?.Invoke(this) ?? new EngineMetrics(new NullMeterFactory(), () => _queues.Values);
+        Metrics = metrics?.Invoke(this) ?? new EngineMetrics(new NullMeterFactory(), () => _queueList);
         _supervisor = new Thread(Supervise) { Name = "queueapi supervisor", IsBackground = true };
     }
 
@@ -101,7 +108,7 @@ public sealed partial class QueueEngine : IDisposable
 
     public EngineState State => (EngineState)_state;
 
-    public IReadOnlyCollection<WorkQueue> Queues => _queues.Values;
+    public IReadOnlyCollection<WorkQueue> Queues => _queueList;
 
     public IReadOnlyCollection<Worker> Workers => _workers.Values;
 
@@ -259,8 +266,8 @@ public sealed partial class QueueEngine : IDisposable
             _attention.Set();
         }
 
-        var queued = _queues.Values.Sum(q => (long)q.Store.Count);
-        var inFlight = _queues.Values.Sum(q => q.Counts() is var c ? (long)c.InFlight + c.Retrying : 0);
+        var queued = _queueList.Sum(q => (long)q.Store.Count);
+        var inFlight = _queueList.Sum(q => q.Counts() is var c ? (long)c.InFlight + c.Retrying : 0);
         return new StopTicket(_requestedMode ?? mode, already, queued, inFlight, _deadline);
     }
 
@@ -365,7 +372,7 @@ public sealed partial class QueueEngine : IDisposable
     /// </summary>
     private void StopIntake(ShutdownMode mode)
     {
-        foreach (var q in _queues.Values)
+        foreach (var q in _queueList)
         {
             q.StopAccepting();
             if (mode == ShutdownMode.Drain)
@@ -483,7 +490,7 @@ public sealed partial class QueueEngine : IDisposable
         var reason = FirstFailure is { } f ? $"worker {f.WorkerId} {f.Kind}"
             : mode == ShutdownMode.Immediate ? "immediate shutdown"
             : "drain deadline passed";
-        foreach (var q in _queues.Values)
+        foreach (var q in _queueList)
         {
             var dropped = 0;
             while (q.Store.TryTakeNow(out var m))
@@ -584,7 +591,7 @@ public sealed partial class QueueEngine : IDisposable
             complete ? _time.GetUtcNow() : null,
             FirstFailure,
             phases,
-            _queues.Values.ToDictionary(q => q.Name, q => q.Counts(), StringComparer.Ordinal),
+            _queueList.ToDictionary(q => q.Name, q => q.Counts(), StringComparer.Ordinal),
             abandoned);
     }
 
