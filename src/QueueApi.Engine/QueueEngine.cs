@@ -36,6 +36,7 @@ public sealed partial class QueueEngine : IDisposable
 
     // The supervisor's wait when nothing is due: a heartbeat that only bounds the wait.
     private static readonly TimeSpan Heartbeat = TimeSpan.FromSeconds(30);
+    private readonly TimeSpan _shortestLimit;
 
     private static readonly JsonSerializerOptions ReportJson = new(JsonSerializerDefaults.Web)
     {
@@ -92,10 +93,12 @@ public sealed partial class QueueEngine : IDisposable
             }
 
             queue.Workers = workers;
+            queue.Breaker.Opened += until => LogCircuitOpened(_logger, name, until);
             queues.Add(queue);
         }
 
         _queueList = [.. queues];
+        _shortestLimit = queues.Count == 0 ? Heartbeat : queues.Min(q => q.Options.AttemptTimeout);
         _queues = queues.ToFrozenDictionary(q => q.Name, StringComparer.Ordinal);
 
         _running = new CountdownEvent(Math.Max(1, _workers.Count));
@@ -415,8 +418,13 @@ public sealed partial class QueueEngine : IDisposable
         catch (Exception ex)
 #pragma warning restore CA1031
         {
+            // Nobody watches the workers any more: stop taking messages no one may serve, stop every worker, stop
+            // the host with a failure code, and fault the completion so whoever waits on it learns why.
             LogSupervisorFailed(_logger, ex);
-            _shutdown.Cancel();
+            _state = (int)EngineState.Stopping;
+            Interlocked.CompareExchange(ref _exitCode, ExitCodeWorkerFaulted, 0);
+            StopIntake(ShutdownMode.Immediate);
+            FatalStop?.Invoke(this);
             _completion.TrySetException(ex);
         }
     }
@@ -435,13 +443,11 @@ public sealed partial class QueueEngine : IDisposable
         }
 
         Interlocked.Exchange(ref _supervisorWakeAt, earliest);
-        if (earliest == long.MaxValue)
-        {
-            return Heartbeat;
-        }
-
-        // A deadline armed between the scan and the exchange is caught by its own comparison.
-        var remaining = _time.GetElapsedTime(_time.GetTimestamp(), earliest);
+        // A worker that arms a deadline between the scan and the exchange compares it with the old wake time and
+        // may not signal. Such a deadline lies at least one time limit after the scan, so never sleeping longer
+        // than the shortest time limit still meets it.
+        var remaining = earliest == long.MaxValue ? Heartbeat : _time.GetElapsedTime(_time.GetTimestamp(), earliest);
+        remaining = remaining < _shortestLimit ? remaining : _shortestLimit;
         return remaining <= TimeSpan.Zero ? TimeSpan.Zero : remaining + TimeSpan.FromMilliseconds(1);
     }
 
@@ -632,6 +638,9 @@ public sealed partial class QueueEngine : IDisposable
 
         Metrics.Dispose();
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The circuit of queue {Queue} opened: its handler keeps failing; workers back off until {Until:O}, then one probe")]
+    private static partial void LogCircuitOpened(ILogger logger, string queue, DateTimeOffset until);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Queue engine started: {Queues} queues, {Workers} worker threads.")]
     private static partial void LogStarted(ILogger logger, int queues, int workers);

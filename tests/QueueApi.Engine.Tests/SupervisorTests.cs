@@ -88,12 +88,14 @@ public sealed class SupervisorTests
         Assert.Equal(["q-1"], report.AbandonedWorkers);
     }
 
-    [Fact]
-    public async Task HandlerIgnoringItsTokenPastTheGraceIsStuckAndNamesTheMessage()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task HandlerIgnoringItsTokenPastTheGraceIsStuckAndNamesTheMessage(bool blocksWhereTheTokenFires)
     {
         using var release = new ManualResetEventSlim();
         using var engine = TestEngine.Create(
-            new DelegateHandler((_, _) =>
+            blocksWhereTheTokenFires ? BlocksAfterItsTokenFires(release) : new DelegateHandler((_, _) =>
             {
                 release.Wait(TimeSpan.FromSeconds(20)); // ignores its token on purpose
                 return ValueTask.CompletedTask;
@@ -276,4 +278,24 @@ public sealed class SupervisorTests
         Assert.True(engine.IsLive(out _));
         await Task.CompletedTask;
     }
+
+    /// <summary>
+    /// A hand-made wait: a TaskCompletionSource completed by a token registration (without
+    /// RunContinuationsAsynchronously), so the slow clean-up after the await runs on whichever thread cancels the
+    /// token. The supervisor cancels it at the time limit and must not be the thread that gets stuck.
+    /// </summary>
+    private static DelegateHandler BlocksAfterItsTokenFires(ManualResetEventSlim release) => new(async (_, ct) =>
+    {
+        var done = new TaskCompletionSource();
+        using var registration = ct.Register(() => done.TrySetCanceled(ct));
+        try
+        {
+            await done.Task.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            release.Wait(TimeSpan.FromSeconds(20));
+            throw;
+        }
+    });
 }

@@ -160,7 +160,7 @@ internal sealed class CircuitBreaker
         DateTimeOffset? opened = null;
         lock (_lock)
         {
-            if (_state == HalfOpen || probe)
+            if (_state == HalfOpen)
             {
                 opened = OpenNow(nowTicks);
             }

@@ -85,6 +85,20 @@ public sealed class InMemoryQueueStore(int capacity) : IQueueStore
             return TakeResult.Taken;
         }
 
+        var result = Sleep(out message, timeout, cancellationToken);
+        // A wake meant for one message may have reached this thread as it took another: pass it on, now that this
+        // thread is off the sleepers' list and cannot be the one it wakes.
+        if (result == TakeResult.Taken && !_items.IsEmpty)
+        {
+            Wake(all: false);
+        }
+
+        return result;
+    }
+
+    private TakeResult Sleep(out QueueMessage? message, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        message = null;
         var deadline = timeout == Timeout.InfiniteTimeSpan ? long.MaxValue : Environment.TickCount64 + (long)Math.Ceiling(timeout.TotalMilliseconds);
         var me = t_sleeper ??= new Sleeper();
         me.Signal.Reset();
@@ -110,12 +124,6 @@ public sealed class InMemoryQueueStore(int capacity) : IQueueStore
 
                 if (TryTakeNow(out message))
                 {
-                    // A wake meant for one message may have reached this thread as it took another: pass it on.
-                    if (!_items.IsEmpty)
-                    {
-                        Wake(all: false);
-                    }
-
                     return TakeResult.Taken;
                 }
 

@@ -48,10 +48,22 @@ public sealed class WorkQueue
         {
             _finished[i] = new FinishedRing((options.RetainFinished / rings) + (i < options.RetainFinished % rings ? 1 : 0));
         }
-        Breaker = new CircuitBreaker(options.CircuitBreaker, () => Workers.Sum(w => w.AttemptsPassed));
+        Breaker = new CircuitBreaker(options.CircuitBreaker, PassedAttempts);
     }
 
     public string Name { get; }
+
+    private long PassedAttempts()
+    {
+        var workers = Workers;
+        long total = 0;
+        for (var i = 0; i < workers.Count; i++)
+        {
+            total += workers[i].AttemptsPassed;
+        }
+
+        return total;
+    }
 
     public QueueOptions Options { get; }
 

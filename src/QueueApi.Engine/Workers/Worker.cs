@@ -121,14 +121,19 @@ public sealed partial class Worker
         var attempt = Volatile.Read(ref _attempt);
         if (d > 0 && now > d && Interlocked.CompareExchange(ref _deadline, -d, d) == d)
         {
-            try
-            {
-                attempt.Cancel();
-            }
-            catch (ObjectDisposedException)
-            {
-                // The worker gave up waiting for this cancel and moved on: nothing left to cancel.
-            }
+            // The claimed source is the supervisor's now: the worker takes a fresh one and never touches it again.
+            // CancelAsync marks it cancelled at once and runs the handler's callbacks (and whatever continues from
+            // them) on the thread pool, so a handler that blocks or throws there cannot stall or kill the supervisor.
+            attempt.CancelAsync().ContinueWith(
+                static (cancel, source) =>
+                {
+                    _ = cancel.Exception; // A throwing callback is the handler's business: observed, not rethrown.
+                    ((CancellationTokenSource)source!).Dispose();
+                },
+                attempt,
+                CancellationToken.None,
+                TaskContinuationOptions.None,
+                TaskScheduler.Default);
         }
     }
 
@@ -451,19 +456,20 @@ public sealed partial class Worker
     {
         if (Interlocked.CompareExchange(ref _deadline, 0, armed) == armed)
         {
+            // Unclaimed: the token lives on, minus whatever this attempt registered on it and left behind, so a
+            // later attempt's timeout never runs an earlier attempt's callbacks (a no-op when nothing registered).
+            // False only when shutdown cancelled it, and then the loop ends.
+            _attempt.TryReset();
             return;
         }
 
-        // The supervisor claimed the deadline and cancels right after: wait (bounded) for that, then renew.
-        SpinWait.SpinUntil(() => _attempt.IsCancellationRequested, TimeSpan.FromSeconds(1));
+        // The supervisor claimed the deadline; it cancels and disposes that source itself.
         Interlocked.Exchange(ref _deadline, 0);
-        if (!_engine.ShutdownToken.IsCancellationRequested)
-        {
-            var old = _attempt;
-            Volatile.Write(ref _attempt, CancellationTokenSource.CreateLinkedTokenSource(_engine.ShutdownToken));
-            old.Dispose();
-        }
+        Renew();
     }
+
+    private void Renew() =>
+        Volatile.Write(ref _attempt, CancellationTokenSource.CreateLinkedTokenSource(_engine.ShutdownToken));
 
     /// <summary>Called by the pipeline before a retry's backoff.</summary>
     internal void OnRetrying(TimeSpan delay, Exception? error)
@@ -478,7 +484,8 @@ public sealed partial class Worker
 
     private long ArmDeadline(long start, TimeSpan limit)
     {
-        // Never 0 and never negative: those mean "no attempt" and "claimed by the supervisor".
+        // Never 0 and never negative: those mean "no attempt" and "claimed by the supervisor". The supervisor never
+        // sleeps longer than the shortest time limit, so a deadline armed while it plans its sleep is still met.
         var deadline = Math.Max(1, start + (long)(limit.TotalSeconds * _time.TimestampFrequency));
         Volatile.Write(ref _deadline, deadline);
         _engine.OnDeadlineArmed(deadline);
