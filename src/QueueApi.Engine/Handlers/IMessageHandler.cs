@@ -5,7 +5,9 @@ namespace QueueApi.Engine.Handlers;
 /// <summary>Processes one message. Register implementations by name with <c>AddQueueHandler&lt;T&gt;("name")</c>.</summary>
 /// <remarks>
 /// Runs on a dedicated worker thread. Honour the cancellation token: it fires at the attempt's time
-/// limit and at shutdown. A handler that ignores it past the queue's grace period marks its worker as stuck.
+/// limit and at shutdown, and callbacks registered on it then run on the thread pool. A handler that ignores it
+/// past the queue's grace period marks its worker as stuck. The token serves one attempt: registrations left on
+/// it are removed when the attempt ends.
 /// Throw to fail the attempt (it is retried); throw <see cref="PermanentMessageException"/> to fail it for good.
 /// An async handler's continuations run on the thread pool while its worker thread waits for it, so a starved pool
 /// slows such handlers down; work done synchronously stays on the worker thread.
