@@ -74,7 +74,7 @@ internal static class Lifecycle
             }
         }
 
-        return (Median(joined), Median(completed));
+        return (ResultTable.Median(joined), ResultTable.Median(completed));
     }
 
     private static double WorkerDeath()
@@ -118,7 +118,7 @@ internal static class Lifecycle
             }
         }
 
-        return Median(times);
+        return ResultTable.Median(times);
     }
 
     /// <summary>CPU time of each worker thread from the kernel's per-thread accounting, nanosecond resolution.</summary>
@@ -149,13 +149,6 @@ internal static class Lifecycle
         {
             Engines.Stop(engine);
         }
-    }
-
-    private static double Median(List<double> values)
-    {
-        values.Sort();
-        var n = values.Count;
-        return n % 2 == 1 ? values[n / 2] : (values[(n / 2) - 1] + values[n / 2]) / 2;
     }
 
     /// <summary>Reads per-thread CPU time on Linux: schedstat (ns) where the kernel has it, else stat (clock ticks).</summary>

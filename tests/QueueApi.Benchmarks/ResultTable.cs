@@ -11,6 +11,15 @@ internal sealed class ResultTable(string title)
 
     public static string F(double value, string format = "0.###") => value.ToString(format, CultureInfo.InvariantCulture);
 
+    /// <summary>The median of the figures (sorts the list).</summary>
+    public static double Median(List<double> values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        values.Sort();
+        var n = values.Count;
+        return n % 2 == 1 ? values[n / 2] : (values[(n / 2) - 1] + values[n / 2]) / 2;
+    }
+
     public void Print()
     {
         Console.WriteLine();

@@ -74,12 +74,6 @@ internal static class Split
             Engines.Stop(engine);
         }
 
-        return (Median(enqueue), Median(consume));
-    }
-
-    private static double Median(List<double> values)
-    {
-        values.Sort();
-        return values[values.Count / 2];
+        return (ResultTable.Median(enqueue), ResultTable.Median(consume));
     }
 }
