@@ -48,22 +48,11 @@ public sealed class WorkQueue
         {
             _finished[i] = new FinishedRing((options.RetainFinished / rings) + (i < options.RetainFinished % rings ? 1 : 0));
         }
+
         Breaker = new CircuitBreaker(options.CircuitBreaker, PassedAttempts);
     }
 
     public string Name { get; }
-
-    private long PassedAttempts()
-    {
-        var workers = Workers;
-        long total = 0;
-        for (var i = 0; i < workers.Count; i++)
-        {
-            total += workers[i].AttemptsPassed;
-        }
-
-        return total;
-    }
 
     public QueueOptions Options { get; }
 
@@ -90,7 +79,8 @@ public sealed class WorkQueue
         _ => "halfOpen",
     };
 
-    public DateTimeOffset? CircuitOpenUntil => Breaker.OpenUntil;
+    public DateTimeOffset? CircuitOpenUntil =>
+        Breaker.StateAt(_time.GetUtcNow().UtcTicks) == BreakerState.Open ? Breaker.OpenUntil : null;
 
     /// <summary>A consistent-enough snapshot of the books: exact once the queue is quiet.</summary>
     public QueueCounts Counts()
@@ -121,6 +111,19 @@ public sealed class WorkQueue
             inFlight,
             retrying,
             new Dictionary<string, long>(_droppedReasons));
+    }
+
+    /// <summary>The breaker's running total: attempts that did not count as failures, summed over the workers.</summary>
+    private long PassedAttempts()
+    {
+        var workers = Workers;
+        long total = 0;
+        for (var i = 0; i < workers.Count; i++)
+        {
+            total += workers[i].AttemptsPassed;
+        }
+
+        return total;
     }
 
     public int DeadLetterCount
