@@ -13,7 +13,8 @@ namespace QueueApi.Engine.Queues;
 /// </summary>
 public sealed class InMemoryQueueStore(int capacity) : IQueueStore
 {
-    // About 10 short spins, then yields: tens of microseconds on an idle core, less when the cores are busy.
+    // About 10 short spins, then yields (each lets other runnable threads go first): tens of microseconds on an
+    // idle machine, longer on a busy one. 30 measured best for HTTP enqueues against 0, 10 (no yields), 60 and 120.
     private const int SpinIterations = 30;
 
     [ThreadStatic]
