@@ -99,7 +99,8 @@ public sealed class CircuitBreakerTests
             Outcome(breaker, At(0), ok: true);
         }
 
-        // Eleven seconds later those successes have left the window: 2 failures of 3 outcomes open it.
+        // Eleven seconds later those successes have left the window: 3 failures of 4 new outcomes open it, where
+        // 3 of 104 would not have.
         Outcome(breaker, At(11), ok: true);
         Outcome(breaker, At(11), ok: false);
         Outcome(breaker, At(12), ok: false);
