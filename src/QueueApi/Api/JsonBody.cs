@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Text.Json;
+using System.Text.Unicode;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace QueueApi.Api;
@@ -41,7 +42,35 @@ internal static class JsonBody
             return (null, Problems.Make(StatusCodes.Status400BadRequest, "Empty body", "The body is empty: send a JSON value, for example {\"hello\": \"world\"}."));
         }
 
+        // JSON is UTF-8 (RFC 8259) and payloads are kept byte for byte, so bytes that are not UTF-8 are refused
+        // here rather than served back later with replacement characters. Utf8.IsValid is vectorized: cheap.
+        if (!Utf8.IsValid(body))
+        {
+            return (null, NotUtf8(body));
+        }
+
+        if (body.AsSpan().StartsWith(Bom))
+        {
+            return (null, Problems.Make(
+                StatusCodes.Status400BadRequest,
+                "Byte order mark",
+                "The body starts with a UTF-8 byte order mark (EF BB BF), which JSON sent over a network must not have (RFC 8259, section 8.1) and which would become part of the payload. Send the JSON without it."));
+        }
+
         return validate && Validate(body) is { } error ? (null, Malformed(error)) : (body, null);
+    }
+
+    private static ReadOnlySpan<byte> Bom => [0xEF, 0xBB, 0xBF];
+
+    private static ProblemHttpResult NotUtf8(byte[] body)
+    {
+        // Cold path: find where the bytes stop being UTF-8, so the client can find the fault.
+        var chars = new char[body.Length];
+        Utf8.ToUtf16(body, chars, out var valid, out _, replaceInvalidSequences: false);
+        return Problems.Make(
+            StatusCodes.Status400BadRequest,
+            "Not UTF-8",
+            $"The body is not valid UTF-8: byte {valid} (0x{body[valid]:X2}) does not start a valid UTF-8 sequence. JSON must be UTF-8 (RFC 8259); encode the text as UTF-8 and send it again.");
     }
 
     /// <summary>Checks that the bytes are one well-formed JSON value; returns the error text otherwise.</summary>

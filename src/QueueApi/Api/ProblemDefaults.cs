@@ -13,6 +13,13 @@ internal static class ProblemDefaults
             return;
         }
 
+        if (context.Exception is BadHttpRequestException bad)
+        {
+            // The framework's message names the parameter and the value ("Failed to bind parameter ... from ...").
+            p.Detail = $"{bad.Message} Check the route, query and body values against /swagger.";
+            return;
+        }
+
         p.Detail = p.Status switch
         {
             StatusCodes.Status404NotFound => $"No route matches {context.HttpContext.Request.Method} {context.HttpContext.Request.Path}. See /swagger for the API.",

@@ -12,7 +12,13 @@ internal static class QueueApiEndpointExtensions
     /// <summary>Error handling as problem details, the API's routes, metrics, OpenAPI and Swagger UI.</summary>
     public static WebApplication MapQueueApi(this WebApplication app)
     {
-        app.UseExceptionHandler();
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            // A request the framework could not bind (a bad query value, say) is the client's fault: its 400, not a
+            // 500, and not logged as an error of ours.
+            StatusCodeSelector = ex => ex is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
+            SuppressDiagnosticsCallback = c => c.Exception is BadHttpRequestException,
+        });
         app.UseStatusCodePages();
 
         app.MapQueues();

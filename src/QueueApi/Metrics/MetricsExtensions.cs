@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Routing;
 using System.Diagnostics.Metrics;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -45,7 +46,8 @@ internal static class MetricsExtensions
 
     public static IEndpointRouteBuilder MapQueueMetrics(this IEndpointRouteBuilder app)
     {
-        app.MapPrometheusScrapingEndpoint(Path);
+        // The exporter maps every method; a scrape is a GET (HEAD for a probe), anything else gets 405.
+        app.MapPrometheusScrapingEndpoint(Path).WithMetadata(new HttpMethodMetadata(["GET", "HEAD"]));
         return app;
     }
 }

@@ -1,6 +1,3 @@
-using System.Text.Json;
-using Microsoft.AspNetCore.Http.Json;
-using Microsoft.Extensions.Options;
 using Microsoft.AspNetCore.Http.HttpResults;
 using QueueApi.Api;
 using QueueApi.Engine;
@@ -34,11 +31,12 @@ internal static class ShutdownEndpoints
     }
 
     private static async Task<Results<Accepted<ShutdownAccepted>, ProblemHttpResult>> Shutdown(
-        HttpContext http, QueueEngine engine, IHostStopper host, IOptions<JsonOptions> json)
+        HttpContext http, QueueEngine engine, IHostStopper host)
     {
         var mode = engine.Options.Shutdown.DefaultMode;
         // The body is optional; when present it must be {"mode": "drain" | "immediate"}.
-        if (http.Request.ContentLength is not 0 && (http.Request.ContentLength is > 0 || http.Request.ContentType is not null))
+        // A chunked body has no length but is a body all the same: read and check it too.
+        if (http.Request.ContentLength is > 0 || (http.Request.ContentLength is null && (http.Request.ContentType is not null || http.Request.Headers.TransferEncoding.Count > 0)))
         {
             var (body, problem) = await JsonBody.ReadAsync(http.Request, 4096).ConfigureAwait(false);
             if (problem is not null)
@@ -46,12 +44,9 @@ internal static class ShutdownEndpoints
                 return problem;
             }
 
-            if (!TryParseMode(body!, json.Value.SerializerOptions, ref mode))
+            if (ShutdownRequestReader.Read(body!, ref mode) is { } invalid)
             {
-                return Problems.Make(
-                    StatusCodes.Status400BadRequest,
-                    "Invalid shutdown request",
-                    "Send {\"mode\": \"drain\"} to finish queued work before the deadline, or {\"mode\": \"immediate\"} to stop after the messages in flight; or send no body for the default mode.");
+                return invalid;
             }
         }
 
@@ -59,25 +54,6 @@ internal static class ShutdownEndpoints
         // The host's stop runs the engine's wind-down first (StoppingAsync), so this answer still goes out.
         host.StopHost();
         return TypedResults.Accepted("/shutdown/report", new ShutdownAccepted(ticket.Mode, ticket.AlreadyStopping, ticket.Queued, ticket.InFlight, ticket.Deadline));
-    }
-
-    private static bool TryParseMode(byte[] body, JsonSerializerOptions options, ref ShutdownMode mode)
-    {
-        try
-        {
-            // The API's own options: they read enum names as "drain" or "immediate".
-            var request = (ShutdownRequest?)JsonSerializer.Deserialize(body, options.GetTypeInfo(typeof(ShutdownRequest)));
-            if (request?.Mode is { } m)
-            {
-                mode = m;
-            }
-
-            return request is not null;
-        }
-        catch (JsonException)
-        {
-            return false;
-        }
     }
 
     private static Results<Ok<ShutdownReport>, ProblemHttpResult> Report(QueueEngine engine) =>
