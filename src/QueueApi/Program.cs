@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Options;
 using QueueApi.Extensions;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -9,14 +8,18 @@ app.MapQueueApi();
 
 try
 {
-    app.Run();
+    await app.StartAsync();
 }
-catch (OptionsValidationException ex)
+catch (Exception ex) when (StartupFailures.ExitCodeFor(ex) is { } code)
 {
-    // A bad setting stops start-up with every message naming its key, and a documented exit code.
-    Console.Error.WriteLine($"QueueApi cannot start: invalid configuration.{Environment.NewLine}  {string.Join($"{Environment.NewLine}  ", ex.Failures)}");
-    return 2;
+    // One line naming the cause and a documented exit code. Not disposed: disposing would stop the engine's
+    // background workers with a shutdown report, for a service that never served.
+    Console.Error.WriteLine(StartupFailures.Describe(ex));
+    return code;
 }
+
+await app.WaitForShutdownAsync();
+await app.DisposeAsync();
 
 // 0 after a clean stop; 3 when a worker faulted, 4 when one was stuck (set by the engine's hosted service).
 return Environment.ExitCode;

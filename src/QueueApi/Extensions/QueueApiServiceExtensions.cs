@@ -17,6 +17,7 @@ internal static class QueueApiServiceExtensions
     {
         var services = builder.Services;
         var config = builder.Configuration;
+        builder.AddStartupFailureReporting();
 
         services.AddQueueEngine(config);
         services.AddOptions<ApiOptions>().Bind(config.GetSection(ApiOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();

@@ -106,25 +106,51 @@ public sealed class ServiceProcessTests
     }
 
     [Fact]
-    public async Task InvalidConfigurationStopsStartUpWithExit2NamingTheKey()
+    public async Task InvalidConfigurationStopsStartUpWithExit2NamingTheKeyWithoutAStackTrace()
     {
-        var info = new System.Diagnostics.ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = Path.GetDirectoryName(ServiceProcess.ServiceDll())!,
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-        };
-        info.ArgumentList.Add(ServiceProcess.ServiceDll());
-        info.ArgumentList.Add("--urls");
-        info.ArgumentList.Add("http://127.0.0.1:0");
-        info.Environment["QueueApi__Queues__default__Workers"] = "0";
-        using var process = System.Diagnostics.Process.Start(info)!;
-        var stderr = process.StandardError.ReadToEndAsync(Ct);
-        _ = process.StandardOutput.ReadToEndAsync(Ct);
+        var (exitCode, output) = await ServiceProcess.RunUntilExitAsync(
+            "http://127.0.0.1:0", new Dictionary<string, string> { ["QueueApi__Queues__default__Workers"] = "0" }, ExitWithin);
 
-        await process.WaitForExitAsync(Ct).WaitAsync(ExitWithin, Ct);
+        Assert.Equal(2, exitCode);
+        Assert.Contains("QueueApi:Queues:default:Workers", output, StringComparison.Ordinal);
+        AssertShortStartUpFailure(output);
+    }
 
-        Assert.Equal(2, process.ExitCode);
-        Assert.Contains("QueueApi:Queues:default:Workers", await stderr, StringComparison.Ordinal);
+    [Fact]
+    public async Task APortInUseStopsStartUpWithExit5NamingTheAddressWithoutAStackTraceOrAShutdownReport()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((IPEndPoint)taken.LocalEndpoint).Port;
+
+        var (exitCode, output) = await ServiceProcess.RunUntilExitAsync($"http://127.0.0.1:{port}", null, ExitWithin);
+
+        Assert.Equal(5, exitCode);
+        Assert.Contains($"QueueApi cannot start: Failed to bind to address http://127.0.0.1:{port}: address already in use.", output, StringComparison.Ordinal);
+        Assert.Contains("--urls", output, StringComparison.Ordinal);
+        AssertShortStartUpFailure(output);
+    }
+
+    [Fact]
+    public async Task AStartUpFailureShowsItsStackTraceWhenLoggingAsksForIt()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((IPEndPoint)taken.LocalEndpoint).Port;
+
+        var (exitCode, output) = await ServiceProcess.RunUntilExitAsync(
+            $"http://127.0.0.1:{port}", new Dictionary<string, string> { ["Logging__LogLevel__Microsoft.Extensions.Hosting"] = "Debug" }, ExitWithin);
+
+        Assert.Equal(5, exitCode);
+        Assert.Contains("Hosting failed to start", output, StringComparison.Ordinal);
+        Assert.Contains("   at ", output, StringComparison.Ordinal);
+    }
+
+    private static void AssertShortStartUpFailure(string output)
+    {
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Shutdown report", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", output, StringComparison.Ordinal);
+        Assert.True(output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length <= 8, $"a long start-up failure:\n{output}");
     }
 }

@@ -67,6 +67,44 @@ public sealed class ServiceProcess : IAsyncDisposable
         return service;
     }
 
+    /// <summary>
+    /// Runs the service for a start that is expected to fail: returns its exit code and everything it printed
+    /// (standard output and error together), or fails after the timeout.
+    /// </summary>
+    public static async Task<(int ExitCode, string Output)> RunUntilExitAsync(string url, IDictionary<string, string>? environment, TimeSpan timeout)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = Path.GetDirectoryName(ServiceDll())!,
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+        };
+        info.ArgumentList.Add(ServiceDll());
+        info.ArgumentList.Add("--urls");
+        info.ArgumentList.Add(url);
+        info.Environment["Logging__Console__FormatterName"] = "simple";
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[k] = v;
+        }
+
+        using var process = Process.Start(info) ?? throw new InvalidOperationException("Could not start the service.");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"The service did not exit within {timeout}. Output:\n{await stdout}\n{await stderr}");
+        }
+
+        return (process.ExitCode, $"{await stdout}\n{await stderr}");
+    }
+
     /// <summary>Sends SIGTERM, as Kubernetes or Ctrl+C would.</summary>
     public void Terminate()
     {
