@@ -119,9 +119,7 @@ public sealed class ServiceProcessTests
     [Fact]
     public async Task APortInUseStopsStartUpWithExit5NamingTheAddressWithoutAStackTraceOrAShutdownReport()
     {
-        using var taken = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        taken.Start();
-        var port = ((IPEndPoint)taken.LocalEndpoint).Port;
+        using var taken = TakePort(out var port);
 
         var (exitCode, output) = await ServiceProcess.RunUntilExitAsync($"http://127.0.0.1:{port}", null, ExitWithin);
 
@@ -134,9 +132,7 @@ public sealed class ServiceProcessTests
     [Fact]
     public async Task AStartUpFailureShowsItsStackTraceWhenLoggingAsksForIt()
     {
-        using var taken = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        taken.Start();
-        var port = ((IPEndPoint)taken.LocalEndpoint).Port;
+        using var taken = TakePort(out var port);
 
         var (exitCode, output) = await ServiceProcess.RunUntilExitAsync(
             $"http://127.0.0.1:{port}", new Dictionary<string, string> { ["Logging__LogLevel__Microsoft.Extensions.Hosting"] = "Debug" }, ExitWithin);
@@ -144,6 +140,15 @@ public sealed class ServiceProcessTests
         Assert.Equal(5, exitCode);
         Assert.Contains("Hosting failed to start", output, StringComparison.Ordinal);
         Assert.Contains("   at ", output, StringComparison.Ordinal);
+    }
+
+    /// <summary>A loopback port something else already listens on.</summary>
+    private static System.Net.Sockets.TcpListener TakePort(out int port)
+    {
+        var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        return listener;
     }
 
     private static void AssertShortStartUpFailure(string output)
