@@ -20,6 +20,7 @@ internal static class QueueApiServiceExtensions
         builder.AddStartupFailureReporting();
 
         services.AddQueueEngine(config);
+        services.AddHostedService<StartupWarnings>();
         services.AddOptions<ApiOptions>().Bind(config.GetSection(ApiOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<AdminKeyOptions>().Bind(config.GetSection(QueueApiOptions.SectionName));
         services.Configure<HostOptions>(config.GetSection("HostOptions"));

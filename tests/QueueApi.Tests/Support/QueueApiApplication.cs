@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using QueueApi.Engine.Hosting;
 
 namespace QueueApi.Tests.Support;
@@ -16,9 +17,13 @@ public sealed class QueueApiApplication(
     /// <summary>With <c>holdHostOnStop</c>, records the service's requests to stop the host instead of obeying them.</summary>
     public HeldLifetime Lifetime { get; } = new();
 
+    /// <summary>What the service logged (warnings and above unless the settings lower the level).</summary>
+    public CapturedLogs Logs { get; } = new();
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment(environment);
+        builder.ConfigureLogging(logging => logging.AddProvider(Logs));
         if (holdHostOnStop)
         {
             // Keeps the in-memory host up after a fatal stop so the test can still look at health and the report.
