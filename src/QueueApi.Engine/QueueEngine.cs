@@ -318,7 +318,13 @@ public sealed partial class QueueEngine : IDisposable
             return false;
         }
 
-        return IsLive(out reason);
+        if (!IsLive(out reason))
+        {
+            return false;
+        }
+
+        reason = $"accepting messages on {_queueList.Length} queues";
+        return true;
     }
 
     /// <summary>The final report once stopped; while stopping, a report of the stop so far; before, null.</summary>

@@ -120,6 +120,12 @@ public sealed record WorkerView(
     }
 }
 
+/// <summary>
+/// The answer to a fault injection: what was asked and where to watch, not the worker's state, which has not
+/// changed yet (the worker acts on it when it next looks: at once when idle, after its current message when busy).
+/// </summary>
+public sealed record FaultRequested(string WorkerId, string Fault, DateTimeOffset RequestedAt, string Worker);
+
 public sealed record ShutdownRequest(ShutdownMode? Mode);
 
 public sealed record ShutdownAccepted(ShutdownMode Mode, bool AlreadyStopping, long Queued, long InFlight, DateTimeOffset Deadline);
@@ -138,6 +144,7 @@ public sealed record HealthReportView(string Status, IReadOnlyDictionary<string,
 [JsonSerializable(typeof(WorkerView))]
 [JsonSerializable(typeof(IReadOnlyList<WorkerView>))]
 [JsonSerializable(typeof(IReadOnlyList<MessageView>))]
+[JsonSerializable(typeof(FaultRequested))]
 [JsonSerializable(typeof(ShutdownRequest))]
 [JsonSerializable(typeof(ShutdownAccepted))]
 [JsonSerializable(typeof(ShutdownReport))]

@@ -24,14 +24,14 @@ internal static class WorkerEndpoints
 
         group.MapPost("/{id}/crash", Crash)
             .WithName("CrashWorker")
-            .WithSummary("Fault injection: the worker's loop throws, and the service winds down (chaos only)")
+            .WithSummary("Fault injection: asks the worker's loop to throw, so the service winds down (chaos only); 202 acknowledges the request, GET the Location to watch the worker fault")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .RequireAdminKey();
 
         group.MapPost("/{id}/hang", Hang)
             .WithName("HangWorker")
-            .WithSummary("Fault injection: the worker blocks and ignores its token, so it becomes stuck (chaos only)")
+            .WithSummary("Fault injection: asks the worker to block and ignore its token, so it becomes stuck (chaos only); 202 acknowledges the request")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .RequireAdminKey();
@@ -42,14 +42,14 @@ internal static class WorkerEndpoints
     private static Results<Ok<WorkerView>, ProblemHttpResult> GetWorker(string id, QueueEngine engine) =>
         engine.TryGetWorker(id, out var w) ? TypedResults.Ok(WorkerView.From(w!)) : Problems.UnknownWorker(id);
 
-    private static Results<Accepted<WorkerView>, ProblemHttpResult> Crash(string id, QueueEngine engine, IOptionsMonitor<QueueApiOptions> options) =>
-        Inject(id, engine, options, engine.CrashWorker);
+    private static Results<Accepted<FaultRequested>, ProblemHttpResult> Crash(string id, QueueEngine engine, IOptionsMonitor<QueueApiOptions> options, TimeProvider time) =>
+        Inject(id, "crash", engine, options, time, engine.CrashWorker);
 
-    private static Results<Accepted<WorkerView>, ProblemHttpResult> Hang(string id, QueueEngine engine, IOptionsMonitor<QueueApiOptions> options) =>
-        Inject(id, engine, options, engine.HangWorker);
+    private static Results<Accepted<FaultRequested>, ProblemHttpResult> Hang(string id, QueueEngine engine, IOptionsMonitor<QueueApiOptions> options, TimeProvider time) =>
+        Inject(id, "hang", engine, options, time, engine.HangWorker);
 
-    private static Results<Accepted<WorkerView>, ProblemHttpResult> Inject(
-        string id, QueueEngine engine, IOptionsMonitor<QueueApiOptions> options, Func<string, bool> inject)
+    private static Results<Accepted<FaultRequested>, ProblemHttpResult> Inject(
+        string id, string fault, QueueEngine engine, IOptionsMonitor<QueueApiOptions> options, TimeProvider time, Func<string, bool> inject)
     {
         if (!options.CurrentValue.Chaos.Enabled)
         {
@@ -59,7 +59,7 @@ internal static class WorkerEndpoints
                 "Set QueueApi:Chaos:Enabled to true (it is on in appsettings.Development.json) to crash or hang workers on purpose.");
         }
 
-        if (!engine.TryGetWorker(id, out var worker))
+        if (!engine.TryGetWorker(id, out _))
         {
             return Problems.UnknownWorker(id);
         }
@@ -69,6 +69,9 @@ internal static class WorkerEndpoints
             return Problems.Make(StatusCodes.Status409Conflict, "Worker not running", $"Worker '{id}' has already stopped.");
         }
 
-        return TypedResults.Accepted($"/workers/{id}", WorkerView.From(worker!));
+        // The request, not the worker: its state changes only when it next looks, so a view now would still say
+        // alive and well. GET the Location to watch it fault (or hang).
+        var location = $"/workers/{id}";
+        return TypedResults.Accepted(location, new FaultRequested(id, fault, time.GetUtcNow(), location));
     }
 }

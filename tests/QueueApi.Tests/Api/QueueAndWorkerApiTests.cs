@@ -182,6 +182,13 @@ public sealed class QueueAndWorkerApiTests
 
         using var crashed = await client.PostAsync("/workers/default-2/crash", null, Ct);
         Assert.Equal(HttpStatusCode.Accepted, crashed.StatusCode);
+        // The answer is the request and where to watch, not a view of the worker claiming it is still alive.
+        Assert.Equal("/workers/default-2", crashed.Headers.Location?.ToString());
+        var ack = await crashed.Content.ReadFromJsonAsync<JsonElement>(Ct);
+        Assert.Equal("default-2", ack.GetProperty("workerId").GetString());
+        Assert.Equal("crash", ack.GetProperty("fault").GetString());
+        Assert.Equal("/workers/default-2", ack.GetProperty("worker").GetString());
+        Assert.False(ack.TryGetProperty("isAlive", out _));
 
         await Eventually.WaitAsync(async () => (await client.GetAsync("/health/live", Ct)).StatusCode, s => s == HttpStatusCode.ServiceUnavailable, TimeSpan.FromSeconds(5), "liveness to fail");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync("/health/ready", Ct)).StatusCode);
@@ -209,7 +216,8 @@ public sealed class QueueAndWorkerApiTests
         Assert.Equal("Healthy", health.GetProperty("status").GetString());
         Assert.Equal("running", health.GetProperty("engine").GetString());
         Assert.True(health.GetProperty("checks").TryGetProperty("workers", out _));
-        Assert.True(health.GetProperty("checks").TryGetProperty("accepting", out _));
+        Assert.Equal("accepting messages on 2 queues", health.GetProperty("checks").GetProperty("accepting").GetProperty("description").GetString());
+        Assert.Equal("4 workers alive", health.GetProperty("checks").GetProperty("workers").GetProperty("description").GetString());
         Assert.Equal(2, health.GetProperty("queues").GetArrayLength());
         Assert.Equal(4, health.GetProperty("workers").GetArrayLength());
     }
