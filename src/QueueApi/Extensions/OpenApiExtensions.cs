@@ -62,5 +62,6 @@ internal static class OpenApiExtensions
 
                 return Task.CompletedTask;
             });
+            o.AddOperationTransformer(OpenApiExamples.Apply);
         });
 }
