@@ -37,6 +37,9 @@ public sealed partial class ReadmeTests
         Assert.Contains("\"status\":\"deadLettered\"", printed, StringComparison.Ordinal);
         Assert.Contains("HTTP/1.1 204 No Content", printed, StringComparison.Ordinal);
         Assert.Contains("HTTP/1.1 415 Unsupported Media Type", printed, StringComparison.Ordinal);
+        Assert.Contains("HTTP/1.1 400 Bad Request", printed, StringComparison.Ordinal);
+        Assert.Contains("\"title\":\"Malformed JSON\"", printed, StringComparison.Ordinal);
+        Assert.Contains("\"title\":\"Invalid shutdown request\"", printed, StringComparison.Ordinal);
         Assert.Contains("HTTP/1.1 404 Not Found", printed, StringComparison.Ordinal);
         Assert.Equal(0, await service.WaitForExitAsync(TimeSpan.FromSeconds(15)));
     }
