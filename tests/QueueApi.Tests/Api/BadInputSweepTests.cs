@@ -53,10 +53,15 @@ public sealed class BadInputSweepTests
 
     private static readonly string[] BadLimits = ["abc", "-5", "99999999999999", "1e3", "", "%FF", "1&limit=2", "1.5", "0x10", " 1"];
 
-    [Fact]
-    public async Task HundredsOfMalformedRequestsGetProblemsNever5xxAndChangeNothing()
+    [Theory]
+    [InlineData("Development")] // admin actions open, fault injection on: the handlers themselves must refuse
+    [InlineData("Production")] // the admin key filter answers first; its refusals must be problems too
+    public async Task HundredsOfMalformedRequestsGetProblemsNever5xxAndChangeNothing(string environment)
     {
-        await using var app = new QueueApiApplication(holdHostOnStop: true);
+        await using var app = new QueueApiApplication(
+            new Dictionary<string, string?> { ["QueueApi:AdminApiKey"] = "sweep-key", ["QueueApi:Chaos:Enabled"] = "true" },
+            environment,
+            holdHostOnStop: true);
         using var client = app.CreateClient();
         var engine = app.Services.GetRequiredService<QueueEngine>();
         var expectedAccepted = engine.Queues.ToDictionary(q => q.Name, q => q.Counts().Accepted);
