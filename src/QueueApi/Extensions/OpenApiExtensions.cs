@@ -13,6 +13,7 @@ internal static class OpenApiExtensions
         ["Queues"] = "Enqueue messages, read their status, pause and resume queues, manage dead letters.",
         ["Workers"] = "The live view of every worker thread, and fault injection when chaos is on.",
         ["Shutdown"] = "Stop the worker pool and the host, and read the account of the stop.",
+        ["Dashboard"] = "The live dashboard's data: a snapshot of every queue and worker, and the same as a server-sent event stream.",
         ["Health"] = "Probes for Kubernetes (liveness, readiness) and the full health report.",
     };
 

@@ -1,4 +1,5 @@
 using QueueApi.Bench;
+using QueueApi.Dashboard;
 using QueueApi.Health;
 using QueueApi.Metrics;
 using QueueApi.Queues;
@@ -9,7 +10,7 @@ namespace QueueApi.Extensions;
 
 internal static class QueueApiEndpointExtensions
 {
-    /// <summary>Error handling as problem details, the API's routes, metrics, OpenAPI and Swagger UI.</summary>
+    /// <summary>Error handling as problem details, the API's routes, metrics, the dashboard, OpenAPI and Swagger UI.</summary>
     public static WebApplication MapQueueApi(this WebApplication app)
     {
         app.UseExceptionHandler(new ExceptionHandlerOptions
@@ -22,11 +23,13 @@ internal static class QueueApiEndpointExtensions
         app.UseStatusCodePages();
 
         app.MapQueues();
+        app.MapFreeze();
         app.MapWorkers();
         app.MapShutdown();
         app.MapQueueHealth();
         app.MapBenchWhenEnabled();
         app.MapQueueMetrics();
+        app.MapDashboard();
 
         app.MapOpenApi();
         app.UseSwaggerUI(o =>
@@ -35,7 +38,6 @@ internal static class QueueApiEndpointExtensions
             o.DocumentTitle = "QueueApi";
             o.EnableTryItOutByDefault();
         });
-        app.MapGet("/", () => TypedResults.Redirect("/swagger")).ExcludeFromDescription();
         return app;
     }
 }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.Options;
 using QueueApi.Api;
+using QueueApi.Dashboard;
 using QueueApi.Engine.Configuration;
 using QueueApi.Engine.Diagnostics;
 using QueueApi.Engine.Hosting;
@@ -12,7 +13,7 @@ namespace QueueApi.Extensions;
 
 internal static class QueueApiServiceExtensions
 {
-    /// <summary>Everything the service needs: the engine, API limits, admin key, JSON, problem details, health, OpenAPI, metrics.</summary>
+    /// <summary>Everything the service needs: the engine, API limits, admin key, JSON, problem details, health, OpenAPI, metrics, dashboard.</summary>
     public static WebApplicationBuilder AddQueueApi(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -38,6 +39,7 @@ internal static class QueueApiServiceExtensions
         services.AddQueueHealthChecks();
         services.AddQueueOpenApi();
         services.AddQueueMetrics();
+        services.AddDashboard();
         return builder;
     }
 }

@@ -1,0 +1,138 @@
+using System.Text;
+using QueueApi.Engine;
+using QueueApi.Engine.Messages;
+using QueueApi.Engine.Queues;
+using QueueApi.Engine.Workers;
+
+namespace QueueApi.Dashboard;
+
+/// <summary>
+/// Builds a <see cref="DashboardSnapshot"/> from the engine's public views and the sampler. Cheap enough to run
+/// once a second per open page: it reads the books (no lock the workers take) and copies at most
+/// <see cref="DeadLettersShown"/> dead letters per queue under the dead-letter list's own lock.
+/// </summary>
+internal sealed class SnapshotBuilder(
+    QueueEngine engine,
+    ThroughputSampler sampler,
+    TimeProvider time,
+    IHostEnvironment environment,
+    IEnumerable<IReplicaSource> replicaSources)
+{
+    /// <summary>The newest dead letters shown per queue; the queue's row counts them all.</summary>
+    public const int DeadLettersShown = 50;
+
+    /// <summary>Characters of a payload shown; the page offers the message lookup for the rest.</summary>
+    public const int PayloadChars = 500;
+
+    private readonly IReplicaSource? _replicas = replicaSources.FirstOrDefault();
+
+    public DashboardSnapshot Build()
+    {
+        var now = time.GetUtcNow();
+        var live = engine.IsLive(out var liveReason);
+        var ready = engine.IsReady(out var readyReason);
+        var queues = new List<DashboardQueue>();
+        var workers = new List<DashboardWorker>();
+        var deadLetters = new List<DashboardMessage>();
+        foreach (var q in engine.Queues)
+        {
+            queues.Add(QueueOf(q));
+            foreach (var w in q.Workers)
+            {
+                workers.Add(WorkerOf(w, q.Options.AttemptTimeout, now));
+            }
+
+            deadLetters.AddRange(NewestDeadLetters(q).Select(MessageOf));
+        }
+
+        // Dead letters have their own table; a failure seen retrying that ended there is shown once, there.
+        var failures = sampler.Failures()
+            .Where(m => m.Status is not MessageStatus.DeadLettered and not MessageStatus.Succeeded)
+            .Select(MessageOf)
+            .ToList();
+
+        return new DashboardSnapshot(
+            now,
+            new EngineView(engine.State, live, ready, live ? readyReason : liveReason),
+            !environment.IsDevelopment(),
+            queues,
+            workers,
+            failures,
+            [.. deadLetters.OrderByDescending(m => m.CompletedAt)],
+            sampler.History(),
+            engine.Report(),
+            _replicas?.Replicas());
+    }
+
+    private DashboardQueue QueueOf(WorkQueue q)
+    {
+        var counts = q.Counts();
+        var (inRate, outRate) = sampler.RatesOf(q.Name);
+        var busy = 0;
+        foreach (var w in q.Workers)
+        {
+            busy += w.State is WorkerState.Busy or WorkerState.Retrying ? 1 : 0;
+        }
+
+        return new DashboardQueue(
+            q.Name,
+            q.Options.Handler,
+            counts.Queued,
+            q.Options.Capacity,
+            q.Workers.Count,
+            busy,
+            q.IsAccepting,
+            q.IsPaused,
+            q.CircuitState,
+            q.CircuitOpenUntil,
+            Math.Round(inRate, 1),
+            Math.Round(outRate, 1),
+            q.DeadLetterCount,
+            counts);
+    }
+
+    private static DashboardWorker WorkerOf(Worker w, TimeSpan attemptTimeout, DateTimeOffset now)
+    {
+        var current = w.CurrentMessage;
+        var state = w.State;
+        var busySince = state is WorkerState.Busy or WorkerState.Retrying ? w.BusySince : null;
+        long? busyFor = busySince is { } since ? Math.Max(0, (long)(now - since).TotalMilliseconds) : null;
+        return new DashboardWorker(
+            w.Id,
+            w.Queue.Name,
+            w.Thread.Name ?? w.Id,
+            w.Thread.IsAlive,
+            state,
+            current?.Id,
+            busySince,
+            busyFor,
+            current?.Attempts,
+            current?.NextAttemptAt,
+            w.Succeeded,
+            w.Failed,
+            // Past its time limit and still busy: the supervisor is about to call it stuck.
+            state == WorkerState.Busy && busyFor > attemptTimeout.TotalMilliseconds,
+            w.Fault);
+    }
+
+    private static IEnumerable<QueueMessage> NewestDeadLetters(WorkQueue q)
+    {
+        var count = q.DeadLetterCount;
+        return count <= DeadLettersShown ? q.DeadLetters(DeadLettersShown) : q.DeadLetters(count).TakeLast(DeadLettersShown);
+    }
+
+    private static DashboardMessage MessageOf(QueueMessage m)
+    {
+        var (payload, truncated) = PayloadText(m.Payload);
+        return new DashboardMessage(m.Id, m.Queue, m.Status, m.Attempts, m.WorkerId, m.EnqueuedAt, m.CompletedAt, m.Error, payload, truncated);
+    }
+
+    /// <summary>The payload as text, cut to <see cref="PayloadChars"/>; the page shows it as text, never as markup.</summary>
+    private static (string Text, bool Truncated) PayloadText(byte[] payload)
+    {
+        // Decode a little more than is shown: a UTF-8 character is at most four bytes.
+        var bytes = payload.AsSpan(0, Math.Min(payload.Length, (PayloadChars * 4) + 4));
+        var text = Encoding.UTF8.GetString(bytes);
+        return text.Length > PayloadChars || bytes.Length < payload.Length ? (text[..Math.Min(text.Length, PayloadChars)], true) : (text, false);
+    }
+}
