@@ -1,10 +1,9 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using QueueApi.Api;
 using QueueApi.Engine;
 using QueueApi.Engine.Diagnostics;
 using QueueApi.Engine.Messages;
-using QueueApi.Engine.Queues;
-using QueueApi.Engine.Workers;
 
 namespace QueueApi.Dashboard;
 
@@ -24,39 +23,14 @@ public sealed record DashboardSnapshot(
 /// <summary>Where the engine is, and what liveness and readiness say.</summary>
 public sealed record EngineView(EngineState State, bool Live, bool Ready, string Reason);
 
-/// <summary>One queue: its state, its rates over the last second and its books.</summary>
-public sealed record DashboardQueue(
-    string Name,
-    string Handler,
-    int Depth,
-    int Capacity,
-    int Workers,
-    int BusyWorkers,
-    bool Accepting,
-    bool Paused,
-    string Circuit,
-    DateTimeOffset? CircuitOpenUntil,
-    double InPerSecond,
-    double OutPerSecond,
-    int DeadLetters,
-    QueueCounts Counts);
+/// <summary>One queue as <c>GET /queues/{queue}</c> shows it, with its rates over the last second.</summary>
+public sealed record DashboardQueue(QueueView Queue, double InPerSecond, double OutPerSecond);
 
-/// <summary>One worker thread. <c>Overdue</c>: busy past its queue's attempt time limit, so likely stuck.</summary>
-public sealed record DashboardWorker(
-    string Id,
-    string Queue,
-    string ThreadName,
-    bool IsAlive,
-    WorkerState State,
-    string? CurrentMessageId,
-    DateTimeOffset? BusySince,
-    long? BusyForMs,
-    int? Attempt,
-    DateTimeOffset? NextAttemptAt,
-    long Succeeded,
-    long Failed,
-    bool Overdue,
-    WorkerFault? Fault);
+/// <summary>
+/// One worker thread as <c>GET /workers/{id}</c> shows it, with how long it has been on its message and whether that
+/// is past its queue's attempt time limit (<c>Overdue</c>: likely stuck).
+/// </summary>
+public sealed record DashboardWorker(WorkerView Worker, long? BusyForMs, bool Overdue);
 
 /// <summary>A failed, retrying or dead-lettered message, with its error and the start of its payload as text.</summary>
 public sealed record DashboardMessage(

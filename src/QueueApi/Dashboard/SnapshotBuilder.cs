@@ -1,4 +1,5 @@
 using System.Text;
+using QueueApi.Api;
 using QueueApi.Engine;
 using QueueApi.Engine.Messages;
 using QueueApi.Engine.Queues;
@@ -66,53 +67,17 @@ internal sealed class SnapshotBuilder(
 
     private DashboardQueue QueueOf(WorkQueue q)
     {
-        var counts = q.Counts();
         var (inRate, outRate) = sampler.RatesOf(q.Name);
-        var busy = 0;
-        foreach (var w in q.Workers)
-        {
-            busy += w.State is WorkerState.Busy or WorkerState.Retrying ? 1 : 0;
-        }
-
-        return new DashboardQueue(
-            q.Name,
-            q.Options.Handler,
-            counts.Queued,
-            q.Options.Capacity,
-            q.Workers.Count,
-            busy,
-            q.IsAccepting,
-            q.IsPaused,
-            q.CircuitState,
-            q.CircuitOpenUntil,
-            Math.Round(inRate, 1),
-            Math.Round(outRate, 1),
-            q.DeadLetterCount,
-            counts);
+        return new DashboardQueue(QueueView.From(q), Math.Round(inRate, 1), Math.Round(outRate, 1));
     }
 
     private static DashboardWorker WorkerOf(Worker w, TimeSpan attemptTimeout, DateTimeOffset now)
     {
-        var current = w.CurrentMessage;
-        var state = w.State;
-        var busySince = state is WorkerState.Busy or WorkerState.Retrying ? w.BusySince : null;
-        long? busyFor = busySince is { } since ? Math.Max(0, (long)(now - since).TotalMilliseconds) : null;
-        return new DashboardWorker(
-            w.Id,
-            w.Queue.Name,
-            w.Thread.Name ?? w.Id,
-            w.Thread.IsAlive,
-            state,
-            current?.Id,
-            busySince,
-            busyFor,
-            current?.Attempts,
-            current?.NextAttemptAt,
-            w.Succeeded,
-            w.Failed,
-            // Past its time limit and still busy: the supervisor is about to call it stuck.
-            state == WorkerState.Busy && busyFor > attemptTimeout.TotalMilliseconds,
-            w.Fault);
+        var view = WorkerView.From(w);
+        var busy = view.State is WorkerState.Busy or WorkerState.Retrying;
+        long? busyFor = busy && view.BusySince is { } since ? Math.Max(0, (long)(now - since).TotalMilliseconds) : null;
+        // Past its time limit and still busy: the supervisor is about to call it stuck.
+        return new DashboardWorker(view, busyFor, view.State == WorkerState.Busy && busyFor > attemptTimeout.TotalMilliseconds);
     }
 
     private static IEnumerable<QueueMessage> NewestDeadLetters(WorkQueue q)

@@ -47,8 +47,9 @@ function updateQueueRow(tr, q, engineRunning) {
   if (q.paused) setBadge(stateBadge, "paused", "pause", "paused");
   else if (!q.accepting) setBadge(stateBadge, engineRunning ? "not accepting" : "stopping", engineRunning ? "bad" : "neutral", "closed");
   else setBadge(stateBadge, "running", "ok", "running");
-  const circuit = { closed: ["closed", "ok"], open: ["open", "bad"], halfOpen: ["half-open", "warn"], disabled: ["off", "neutral"] }[q.circuit] ?? [q.circuit, "neutral"];
-  setBadge(c[2].firstChild, q.circuit === "open" && q.circuitOpenUntil ? `open until ${time(q.circuitOpenUntil)}` : circuit[0], circuit[1], q.circuit);
+  const state = q.circuit.state;
+  const circuit = { closed: ["closed", "ok"], open: ["open", "bad"], halfOpen: ["half-open", "warn"], disabled: ["off", "neutral"] }[state] ?? [state, "neutral"];
+  setBadge(c[2].firstChild, state === "open" && q.circuit.openUntil ? `open until ${time(q.circuit.openUntil)}` : circuit[0], circuit[1], state);
   setText(c[3].firstChild, `${count(q.depth)} / ${count(q.capacity)}`);
   c[3].lastChild.firstChild.style.width = `${Math.min(100, (q.depth / q.capacity) * 100).toFixed(1)}%`;
   setText(c[4], `${q.busyWorkers} / ${q.workers}`);
@@ -65,7 +66,7 @@ function updateQueueRow(tr, q, engineRunning) {
   toggle.dataset.action = q.paused ? "resume" : "pause";
   toggle.setAttribute("aria-label", `${q.paused ? "Resume" : "Pause"} queue ${q.name}`);
   toggle.disabled = !engineRunning;
-  tr.classList.toggle("attention", q.circuit === "open" || (!q.accepting && engineRunning));
+  tr.classList.toggle("attention", state === "open" || (!q.accepting && engineRunning));
 }
 
 // ---- workers ----
@@ -88,9 +89,9 @@ function updateWorkerRow(tr, w, engineRunning) {
   if (w.overdue) setBadge(c[1].firstChild, "busy · over time limit", "bad", "overdue");
   else if (dead) setBadge(c[1].firstChild, "thread ended", "bad", "dead");
   else setBadge(c[1].firstChild, words(w.state), workerKinds[w.state] ?? "neutral", w.state);
-  setText(c[2], w.currentMessageId ?? "—");
+  setText(c[2], w.currentMessageId ?? "");
   setText(c[3], duration(w.busyForMs));
-  setText(c[4], w.attempt ?? "");
+  setText(c[4], w.currentAttempt ?? "");
   setText(c[5], count(w.succeeded));
   setText(c[6], count(w.failed));
   setText(c[7], w.fault ? `${w.fault.type}: ${w.fault.message}` : "");
@@ -251,7 +252,13 @@ function queueOptions(queues) {
 }
 
 /** Draws one snapshot. */
-export function render(snapshot, updateChart) {
+export function render(original, updateChart) {
+  // The API's own queue and worker views, with the dashboard's extras beside them: flattened for drawing.
+  const snapshot = {
+    ...original,
+    queues: original.queues.map(x => ({ ...x.queue, inPerSecond: x.inPerSecond, outPerSecond: x.outPerSecond })),
+    workers: original.workers.map(x => ({ ...x.worker, busyForMs: x.busyForMs, overdue: x.overdue })),
+  };
   const running = snapshot.engine.state === "running";
   engine(snapshot);
   tiles(snapshot);
@@ -263,10 +270,12 @@ export function render(snapshot, updateChart) {
   reconcile($("worker-rows"), snapshot.workers, w => w.id, createWorkerRow, (tr, w) => updateWorkerRow(tr, w, running));
   reconcile($("dead-rows"), snapshot.deadLetters, m => m.id, createDeadRow, (tr, m) => updateDeadRow(tr, m, running));
   $("dead-empty").hidden = snapshot.deadLetters.length > 0;
+  $("dead-rows").parentElement.hidden = snapshot.deadLetters.length === 0;
   const total = snapshot.queues.reduce((n, q) => n + q.deadLetters, 0);
   setText($("dead-count"), total > snapshot.deadLetters.length ? `(newest ${snapshot.deadLetters.length} of ${count(total)})` : "");
   reconcile($("failure-rows"), snapshot.failures, m => m.id, createFailureRow, updateFailureRow);
   $("failures-empty").hidden = snapshot.failures.length > 0;
+  $("failure-rows").parentElement.hidden = snapshot.failures.length === 0;
   report(snapshot.shutdown);
   replicas(snapshot.replicas);
   queueOptions(snapshot.queues);
