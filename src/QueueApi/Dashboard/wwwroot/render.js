@@ -76,7 +76,7 @@ const workerClasses = { Message: "id", For: "num", Attempt: "num", Succeeded: "n
 function createWorkerRow(w) {
   const tr = row(workerLabels, workerClasses);
   tr.dataset.worker = w.id;
-  tr.children[0].append(el("span", "name"), el("span", "sub"));
+  tr.children[0].append(el("span", "name"), el("span", "muted small"));
   tr.children[1].append(el("span", "badge"));
   return tr;
 }
@@ -84,7 +84,9 @@ function createWorkerRow(w) {
 function updateWorkerRow(tr, w, engineRunning) {
   const c = tr.children;
   setText(c[0].firstChild, w.id);
-  setText(c[0].lastChild, w.threadName);
+  // The managed thread id, to match the thread in dotnet-dump; the full thread name on hover.
+  setText(c[0].lastChild, ` #${w.managedThreadId}`);
+  c[0].title = w.threadName;
   const dead = !w.isAlive && engineRunning;
   if (w.overdue) setBadge(c[1].firstChild, "busy · over time limit", "bad", "overdue");
   else if (dead) setBadge(c[1].firstChild, "thread ended", "bad", "dead");
