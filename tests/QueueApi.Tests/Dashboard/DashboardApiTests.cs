@@ -175,6 +175,32 @@ public sealed partial class DashboardApiTests
     }
 
     [Fact]
+    public async Task AWorkerBusyPastItsTimeLimitIsMarkedOverdueBeforeItCountsAsStuck()
+    {
+        // A one-second limit and a long grace: the hung worker is overdue for a minute before the supervisor calls it stuck.
+        await using var app = new QueueApiApplication(new Dictionary<string, string?>
+        {
+            ["QueueApi:Queues:demo:AttemptTimeout"] = "00:00:01",
+            ["QueueApi:Queues:demo:StuckGrace"] = "00:01:00",
+            ["QueueApi:Shutdown:DrainTimeout"] = "00:00:01",
+        });
+        using var client = app.CreateClient();
+        using var hang = await client.PostAsync("/workers/demo-1/hang", null, Ct);
+        Assert.Equal(HttpStatusCode.Accepted, hang.StatusCode);
+
+        var worker = await Eventually.WaitAsync(
+            async () => (await client.GetFromJsonAsync<JsonElement>("/dashboard/snapshot", Ct)).GetProperty("workers").EnumerateArray()
+                .Single(w => w.GetProperty("worker").GetProperty("id").GetString() == "demo-1"),
+            w => w.GetProperty("overdue").GetBoolean(), TimeSpan.FromSeconds(15), "demo-1 to be overdue");
+
+        Assert.Equal("busy", worker.GetProperty("worker").GetProperty("state").GetString());
+        Assert.True(worker.GetProperty("busyForMs").GetInt64() > 1000);
+        var others = (await client.GetFromJsonAsync<JsonElement>("/dashboard/snapshot", Ct)).GetProperty("workers").EnumerateArray()
+            .Where(w => w.GetProperty("worker").GetProperty("id").GetString() != "demo-1");
+        Assert.All(others, w => Assert.False(w.GetProperty("overdue").GetBoolean()));
+    }
+
+    [Fact]
     public async Task PauseAllPausesEveryQueueAndResumeAllResumesThem()
     {
         await using var app = new QueueApiApplication();
