@@ -40,6 +40,7 @@ internal sealed class SnapshotBuilder(
             queues.Add(QueueOf(q));
             foreach (var w in q.Workers)
             {
+                // Past its attempt's time limit and still busy: the supervisor is about to call it stuck.
                 workers.Add(WorkerOf(w, q.Options.AttemptTimeout, now));
             }
 
@@ -71,14 +72,22 @@ internal sealed class SnapshotBuilder(
         return new DashboardQueue(QueueView.From(q), Math.Round(inRate, 1), Math.Round(outRate, 1));
     }
 
-    private static DashboardWorker WorkerOf(Worker w, TimeSpan attemptTimeout, DateTimeOffset now)
+    private DashboardWorker WorkerOf(Worker w, TimeSpan attemptTimeout, DateTimeOffset now)
     {
         var view = WorkerView.From(w);
         var busy = view.State is WorkerState.Busy or WorkerState.Retrying;
         long? busyFor = busy && view.BusySince is { } since ? Math.Max(0, (long)(now - since).TotalMilliseconds) : null;
-        // Past its time limit and still busy: the supervisor is about to call it stuck.
-        return new DashboardWorker(view, busyFor, view.State == WorkerState.Busy && busyFor > attemptTimeout.TotalMilliseconds);
+        return new DashboardWorker(view, busyFor, view.State == WorkerState.Busy && now - AttemptStart(view, now) > attemptTimeout);
     }
+
+    /// <summary>
+    /// When the current attempt began: a first attempt (or a hang, which has no message) began when the worker
+    /// became busy; a retry, when the sampler first saw it, so a message's backoff never counts against its limit.
+    /// </summary>
+    private DateTimeOffset AttemptStart(WorkerView view, DateTimeOffset now) =>
+        view.CurrentMessageId is { } id && view.CurrentAttempt is > 1 and var attempt
+            ? sampler.AttemptSeenAt(view.Id, id, attempt) ?? now
+            : view.BusySince ?? now;
 
     private static IEnumerable<QueueMessage> NewestDeadLetters(WorkQueue q)
     {

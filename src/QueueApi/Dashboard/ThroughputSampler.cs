@@ -25,6 +25,8 @@ internal sealed class ThroughputSampler(QueueEngine engine, TimeProvider time) :
     private readonly Dictionary<string, Rate> _rates = new(StringComparer.Ordinal);
     // Insertion-ordered, so the oldest failure leaves first.
     private readonly OrderedDictionary<string, QueueMessage> _failures = new(StringComparer.Ordinal);
+    // When each worker was first seen on its current attempt: the engine shows when a message started, not a retry.
+    private readonly Dictionary<string, AttemptSeen> _attempts = new(StringComparer.Ordinal);
     private int _filled;
     private int _next;
     private long _lastTimestamp;
@@ -55,6 +57,7 @@ internal sealed class ThroughputSampler(QueueEngine engine, TimeProvider time) :
         long succeeded = 0, failed = 0;
         var first = _lastTimestamp == 0;
         var seconds = first ? 1 : Math.Max(time.GetElapsedTime(_lastTimestamp, now).TotalSeconds, 0.001);
+        var utcNow = time.GetUtcNow();
         lock (_lock)
         {
             foreach (var q in engine.Queues)
@@ -74,16 +77,23 @@ internal sealed class ThroughputSampler(QueueEngine engine, TimeProvider time) :
                 _last[q.Name] = totals;
                 foreach (var w in q.Workers)
                 {
+                    var m = w.CurrentMessage;
                     // A message whose attempt failed carries its error while it waits for the next one.
-                    if (w.CurrentMessage is { Error: not null } m)
+                    if (m is { Error: not null })
                     {
                         Remember(m);
+                    }
+
+                    var seen = new AttemptSeen(m?.Id, m?.Attempts ?? 0, utcNow);
+                    if (!_attempts.TryGetValue(w.Id, out var last) || last.MessageId != seen.MessageId || last.Attempt != seen.Attempt)
+                    {
+                        _attempts[w.Id] = seen;
                     }
                 }
             }
 
             _lastTimestamp = now;
-            _end = time.GetUtcNow();
+            _end = utcNow;
             if (!first)
             {
                 _succeeded[_next] = succeeded;
@@ -100,6 +110,18 @@ internal sealed class ThroughputSampler(QueueEngine engine, TimeProvider time) :
         lock (_lock)
         {
             return _rates.TryGetValue(queue, out var r) ? (r.In, r.Out) : (0, 0);
+        }
+    }
+
+    /// <summary>
+    /// When the sampler first saw the worker on this attempt of this message (so up to a second late), or null
+    /// when it has not seen it yet.
+    /// </summary>
+    public DateTimeOffset? AttemptSeenAt(string workerId, string messageId, int attempt)
+    {
+        lock (_lock)
+        {
+            return _attempts.TryGetValue(workerId, out var seen) && seen.MessageId == messageId && seen.Attempt == attempt ? seen.Since : null;
         }
     }
 
@@ -154,4 +176,6 @@ internal sealed class ThroughputSampler(QueueEngine engine, TimeProvider time) :
     private readonly record struct Totals(long Accepted, long Succeeded, long Failed, long Finished);
 
     private readonly record struct Rate(double In, double Out);
+
+    private readonly record struct AttemptSeen(string? MessageId, int Attempt, DateTimeOffset Since);
 }

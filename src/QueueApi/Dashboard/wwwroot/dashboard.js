@@ -90,7 +90,12 @@ async function poll() {
     show(snapshot);
     if (snapshot.engine.state === "running" && !source && Date.now() - lastStreamTry > RETRY_STREAM_MS) connect();
   } catch {
-    setMode(last && last.engine.state !== "running" ? "gone" : "offline");
+    const gone = last && last.engine.state !== "running";
+    setMode(gone ? "gone" : "offline");
+    // The process ended between two polls: what the page shows is the last report it saw.
+    if (gone && last.shutdown && !last.shutdown.complete) {
+      document.getElementById("stop-title").textContent = "Shutdown report (last seen before the service exited)";
+    }
   }
   setTimeout(poll, POLL_MS);
 }
