@@ -67,6 +67,8 @@ internal static class DashboardEndpoints
                 "The service is stopping, so there is no live stream. GET /dashboard/snapshot shows the shutdown report as it forms.");
         }
 
+        // A reverse proxy (ingress-nginx) would otherwise buffer the stream and deliver it in lumps.
+        http.Response.Headers["X-Accel-Buffering"] = "no";
         return TypedResults.ServerSentEvents(Stream(builder, count, time, lifetime.ApplicationStopping, engine.ShutdownToken, http.RequestAborted));
     }
 

@@ -97,9 +97,13 @@ public sealed class DashboardBrowserTests
         await OpenAsync(page, service);
         var demo = page.Locator("#queue-rows tr[data-queue='demo']");
 
-        await demo.Locator("button[data-action='pause']").ClickAsync();
+        // By keyboard: the toggle is a real button, and the page's updates keep it (and its focus) in place.
+        var toggle = demo.Locator("button[data-action='pause']");
+        await toggle.FocusAsync();
+        await page.Keyboard.PressAsync("Enter");
 
         await Assertions.Expect(demo.Locator("td[data-label='State'] .badge")).ToHaveAttributeAsync("data-state", "paused");
+        await Assertions.Expect(demo.Locator("button[data-action='resume']")).ToBeFocusedAsync();
         await Assertions.Expect(demo.Locator("td[data-label='State'] .badge")).ToHaveTextAsync("paused");
         Assert.True(await PausedAsync(service, "demo"));
         Assert.False(await PausedAsync(service, "default"));

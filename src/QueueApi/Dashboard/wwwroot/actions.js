@@ -9,6 +9,7 @@ const $ = id => document.getElementById(id);
 let keyRequired = false;
 let refresh = () => {};
 let noticeTimer = 0;
+const pending = new WeakSet();
 
 export function setKeyRequired(required) {
   keyRequired = required;
@@ -94,24 +95,37 @@ async function act(what, method, url, body) {
 
 const path = (...parts) => parts.map(encodeURIComponent).join("/");
 
+/** The row of a requeued or deleted dead letter goes away; the keyboard focus goes to its table's heading. */
+function keepFocusNear() {
+  $("dead-title").focus();
+}
+
 async function onTableClick(event) {
   const b = event.target.closest("button[data-action]");
   if (!b) return;
   const { action, queue, id } = b.dataset;
-  b.disabled = true;
+  // Not disabled while it runs: disabling a focused button drops the keyboard focus.
+  if (pending.has(b)) return;
+  pending.add(b);
   try {
     if (action === "pause" || action === "resume") {
       if (await act(`${action === "pause" ? "Pausing" : "Resuming"} ${queue}`, "POST", `/queues/${path(queue, action)}`)) {
         notify(`Queue ${queue} ${action === "pause" ? "paused: its workers take nothing new" : "resumed"}.`, "ok");
       }
     } else if (action === "requeue") {
-      if (await act(`Requeueing ${id}`, "POST", `/queues/${path(queue, "dead-letters", id, "requeue")}`)) notify(`Message ${id} is back in ${queue} with fresh attempts.`, "ok");
+      if (await act(`Requeueing ${id}`, "POST", `/queues/${path(queue, "dead-letters", id, "requeue")}`)) {
+        notify(`Message ${id} is back in ${queue} with fresh attempts.`, "ok");
+        keepFocusNear();
+      }
     } else if (action === "delete") {
       if (!window.confirm(`Delete dead letter ${id}? It is counted as dropped and cannot be recovered.`)) return;
-      if (await act(`Deleting ${id}`, "DELETE", `/queues/${path(queue, "dead-letters", id)}`)) notify(`Dead letter ${id} deleted.`, "ok");
+      if (await act(`Deleting ${id}`, "DELETE", `/queues/${path(queue, "dead-letters", id)}`)) {
+        notify(`Dead letter ${id} deleted.`, "ok");
+        keepFocusNear();
+      }
     }
   } finally {
-    b.disabled = false;
+    pending.delete(b);
   }
 }
 
