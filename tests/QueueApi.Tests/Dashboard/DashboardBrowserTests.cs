@@ -50,6 +50,9 @@ public sealed class DashboardBrowserTests
 
         // The README's picture: the whole page as a 1280x800 window shows it (scrolled, it continues below).
         await page.ScreenshotAsync(new() { Path = ScreenshotPath("dashboard.png"), FullPage = true });
+        await page.EmulateMediaAsync(new() { ColorScheme = ColorScheme.Dark });
+        await page.ScreenshotAsync(new() { Path = ScreenshotPath("dashboard-dark.png") });
+        await page.EmulateMediaAsync(new() { ColorScheme = ColorScheme.Light });
         await page.SetViewportSizeAsync(390, 844);
         await page.ScreenshotAsync(new() { Path = ScreenshotPath("dashboard-phone.png") });
         Assert.True(await page.EvaluateAsync<int>("document.documentElement.scrollWidth") <= 390, "the page overflows a phone's width");
