@@ -210,9 +210,14 @@ public sealed class DashboardBrowserTests
     private static async Task<bool> PausedAsync(ServiceProcess service, string queue) =>
         (await service.Client.GetFromJsonAsync<JsonElement>($"/queues/{queue}", Ct)).GetProperty("paused").GetBoolean();
 
+    /// <summary>
+    /// Screenshots go to artifacts/screenshots (ignored by git), so a test run leaves the work tree clean; with
+    /// QUEUEAPI_UPDATE_SCREENSHOTS=1 they replace the README's pictures in docs/images instead.
+    /// </summary>
     private static string ScreenshotPath(string file)
     {
-        var dir = Path.Combine(ServiceProcess.RepositoryRoot(), "docs", "images");
+        var update = Environment.GetEnvironmentVariable("QUEUEAPI_UPDATE_SCREENSHOTS") == "1";
+        var dir = Path.Combine(ServiceProcess.RepositoryRoot(), update ? "docs" : "artifacts", update ? "images" : "screenshots");
         Directory.CreateDirectory(dir);
         return Path.Combine(dir, file);
     }
