@@ -9,6 +9,7 @@ using QueueApi.Engine.Diagnostics;
 using QueueApi.Engine.Handlers;
 using QueueApi.Engine.Messages;
 using QueueApi.Engine.Queues;
+using QueueApi.Engine.Storage;
 using QueueApi.Engine.Workers;
 
 namespace QueueApi.Engine;
@@ -83,7 +84,7 @@ public sealed partial class QueueEngine : IDisposable
         var queues = new List<WorkQueue>();
         foreach (var (name, o) in _options.Queues.OrderBy(q => q.Key, StringComparer.Ordinal))
         {
-            var queue = new WorkQueue(name, o, new InMemoryQueueStore(o.Capacity), handlers(o.Handler), time);
+            var queue = new WorkQueue(name, o, new ReadyQueue(o.Capacity), handlers(o.Handler), time);
             queue.Retry = QueuePipeline.Build(queue, time, _shutdown.Token);
             var workers = new Worker[o.Workers];
             for (var i = 0; i < workers.Length; i++)

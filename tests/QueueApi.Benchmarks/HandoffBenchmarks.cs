@@ -3,6 +3,7 @@ using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Reports;
 using QueueApi.Engine;
 using QueueApi.Engine.Queues;
+using QueueApi.Engine.Storage;
 
 namespace QueueApi.Benchmarks;
 

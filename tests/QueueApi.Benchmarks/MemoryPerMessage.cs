@@ -1,5 +1,6 @@
 using QueueApi.Engine;
 using QueueApi.Engine.Queues;
+using QueueApi.Engine.Storage;
 
 namespace QueueApi.Benchmarks;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using QueueApi.Engine;
 using QueueApi.Engine.Queues;
+using QueueApi.Engine.Storage;
 
 namespace QueueApi.Benchmarks;
 

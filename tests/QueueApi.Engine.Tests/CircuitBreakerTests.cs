@@ -1,5 +1,6 @@
 using QueueApi.Engine.Configuration;
 using QueueApi.Engine.Queues;
+using QueueApi.Engine.Storage;
 
 namespace QueueApi.Engine.Tests;
 

@@ -1,6 +1,7 @@
 using QueueApi.Engine.Handlers;
 using QueueApi.Engine.Messages;
 using QueueApi.Engine.Queues;
+using QueueApi.Engine.Storage;
 
 namespace QueueApi.Engine.Tests;
 

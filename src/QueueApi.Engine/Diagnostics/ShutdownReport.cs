@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using QueueApi.Engine.Configuration;
 using QueueApi.Engine.Queues;
+using QueueApi.Engine.Storage;
 using QueueApi.Engine.Workers;
 
 namespace QueueApi.Engine.Diagnostics;

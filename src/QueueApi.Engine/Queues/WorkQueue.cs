@@ -3,6 +3,7 @@ using Polly;
 using QueueApi.Engine.Configuration;
 using QueueApi.Engine.Handlers;
 using QueueApi.Engine.Messages;
+using QueueApi.Engine.Storage;
 using QueueApi.Engine.Workers;
 
 namespace QueueApi.Engine.Queues;
@@ -35,7 +36,7 @@ public sealed class WorkQueue
     private int _enqueuers;
     private volatile bool _accepting = true;
 
-    internal WorkQueue(string name, QueueOptions options, IQueueStore store, IMessageHandler handler, TimeProvider time)
+    internal WorkQueue(string name, QueueOptions options, IReadyQueue store, IMessageHandler handler, TimeProvider time)
     {
         Name = name;
         Options = options;
@@ -56,7 +57,7 @@ public sealed class WorkQueue
 
     public QueueOptions Options { get; }
 
-    internal IQueueStore Store { get; }
+    internal IReadyQueue Store { get; }
 
     internal IMessageHandler Handler { get; }
 
@@ -405,20 +406,4 @@ public sealed class WorkQueue
         _droppedReasons.AddOrUpdate("deleted from dead letters", 1, static (_, n) => n + 1);
         return DeadLetterResult.Done;
     }
-}
-
-/// <summary>The books of one queue.</summary>
-public sealed record QueueCounts(
-    long Accepted,
-    long Succeeded,
-    long Failed,
-    long DeadLettered,
-    long Dropped,
-    int Queued,
-    int InFlight,
-    int Retrying,
-    IReadOnlyDictionary<string, long> DroppedReasons)
-{
-    /// <summary>True when every accepted message is in exactly one bucket.</summary>
-    public bool Balanced => Accepted == Succeeded + Failed + DeadLettered + Dropped + Queued + InFlight + Retrying;
 }

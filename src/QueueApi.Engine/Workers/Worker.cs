@@ -6,6 +6,7 @@ using Polly.Timeout;
 using QueueApi.Engine.Handlers;
 using QueueApi.Engine.Messages;
 using QueueApi.Engine.Queues;
+using QueueApi.Engine.Storage;
 
 namespace QueueApi.Engine.Workers;
 

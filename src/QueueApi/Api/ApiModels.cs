@@ -5,6 +5,7 @@ using QueueApi.Engine.Configuration;
 using QueueApi.Engine.Diagnostics;
 using QueueApi.Engine.Messages;
 using QueueApi.Engine.Queues;
+using QueueApi.Engine.Storage;
 using QueueApi.Engine.Workers;
 
 namespace QueueApi.Api;

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using QueueApi.Engine.Queues;
+using QueueApi.Engine.Storage;
 
 namespace QueueApi.Api;
 

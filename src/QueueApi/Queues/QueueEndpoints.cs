@@ -4,6 +4,7 @@ using QueueApi.Api;
 using QueueApi.Engine;
 using QueueApi.Engine.Messages;
 using QueueApi.Engine.Queues;
+using QueueApi.Engine.Storage;
 
 namespace QueueApi.Queues;
 

@@ -1,4 +1,4 @@
-namespace QueueApi.Engine.Queues;
+namespace QueueApi.Engine.Storage;
 
 /// <summary>The outcome of an operation on a dead letter.</summary>
 public enum DeadLetterResult
@@ -8,4 +8,7 @@ public enum DeadLetterResult
     NotFound,
     QueueFull,
     ShuttingDown,
+
+    /// <summary>A durable store could not commit; the dead letter is unchanged.</summary>
+    StorageUnavailable,
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using QueueApi.Engine.Messages;
+using QueueApi.Engine.Storage;
 
 namespace QueueApi.Engine.Queues;
 
@@ -11,7 +12,7 @@ namespace QueueApi.Engine.Queues;
 /// A taker that just finished work may spin briefly first, one at a time; while one spins, adds wake nobody,
 /// so steady traffic costs neither side a sleep, a wake call or a context switch.
 /// </summary>
-public sealed class InMemoryQueueStore(int capacity) : IQueueStore
+internal sealed class ReadyQueue(int capacity) : IReadyQueue
 {
     // About 10 short spins, then yields (each lets other runnable threads go first): tens of microseconds on an
     // idle machine, longer on a busy one. 30 measured best for HTTP enqueues against 0, 10 (no yields), 60 and 120.

@@ -1,4 +1,5 @@
 using QueueApi.Engine.Messages;
+using QueueApi.Engine.Storage;
 
 namespace QueueApi.Engine.Queues;
 
@@ -6,7 +7,7 @@ namespace QueueApi.Engine.Queues;
 /// Where a queue keeps the messages that wait for a worker. The seam for a durable store later:
 /// writes never block, reads wait with a timeout and a token.
 /// </summary>
-public interface IQueueStore
+internal interface IReadyQueue
 {
     int Count { get; }
 
@@ -34,13 +35,4 @@ public interface IQueueStore
 
     /// <summary>No more adds; readers still get what is stored, then <see cref="TakeResult.Completed"/>.</summary>
     void Complete();
-}
-
-/// <summary>The outcome of a bounded read.</summary>
-public enum TakeResult
-{
-    Taken,
-    TimedOut,
-    Cancelled,
-    Completed,
 }
