@@ -54,7 +54,7 @@ internal static class MemoryPerMessage
 
             var allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
             var after = GC.GetTotalMemory(forceFullCollection: true);
-            if (queue.Store.Count != count || idChars != 20L * count)
+            if (queue.Store.QueuedCount != count || idChars != 20L * count)
             {
                 throw new InvalidOperationException("Not every message is queued.");
             }

@@ -1,6 +1,5 @@
 using QueueApi.Engine.Configuration;
-using QueueApi.Engine.Queues;
-using QueueApi.Engine.Storage;
+using QueueApi.Engine.Resilience;
 
 namespace QueueApi.Engine.Tests;
 
@@ -8,9 +7,6 @@ namespace QueueApi.Engine.Tests;
 public sealed class CircuitBreakerTests
 {
     private static readonly long T0 = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero).UtcTicks;
-
-    // The running total of passed attempts, as the workers keep it.
-    private long _passed;
 
     private CircuitBreaker Create(double ratio = 0.5, int minimum = 4, int samplingSeconds = 10, int breakSeconds = 5) => new(
         new CircuitBreakerOptions
@@ -20,7 +16,7 @@ public sealed class CircuitBreakerTests
             SamplingDuration = TimeSpan.FromSeconds(samplingSeconds),
             BreakDuration = TimeSpan.FromSeconds(breakSeconds),
         },
-        () => _passed);
+        workers: 1);
 
     private static long At(double seconds) => T0 + TimeSpan.FromSeconds(seconds).Ticks;
 
@@ -29,8 +25,7 @@ public sealed class CircuitBreakerTests
         Assert.True(breaker.TryEnter(now, out _, out var probe));
         if (ok)
         {
-            _passed++;
-            breaker.OnSuccess(now, probe);
+            breaker.OnSuccess(0, now, probe);
         }
         else
         {
@@ -124,8 +119,7 @@ public sealed class CircuitBreakerTests
         Assert.False(breaker.TryEnter(At(5), out var retryAfter, out _)); // one probe at a time
         Assert.Equal(TimeSpan.FromSeconds(5), retryAfter);
 
-        _passed++;
-        breaker.OnSuccess(At(5), probe);
+        breaker.OnSuccess(0, At(5), probe);
         Assert.Equal(BreakerState.Closed, breaker.StateAt(At(5)));
         Assert.True(breaker.TryEnter(At(5), out _, out var again));
         Assert.False(again);
@@ -148,7 +142,7 @@ public sealed class CircuitBreakerTests
     [Fact]
     public void ADisabledBreakerNeverRejects()
     {
-        var breaker = new CircuitBreaker(new CircuitBreakerOptions { Enabled = false, MinimumThroughput = 2 }, () => _passed);
+        var breaker = new CircuitBreaker(new CircuitBreakerOptions { Enabled = false, MinimumThroughput = 2 }, workers: 1);
         for (var i = 0; i < 10; i++)
         {
             Outcome(breaker, At(0), ok: false);

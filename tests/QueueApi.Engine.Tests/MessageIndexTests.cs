@@ -1,5 +1,5 @@
 using QueueApi.Engine.Messages;
-using QueueApi.Engine.Queues;
+using QueueApi.Engine.Storage.Memory;
 using QueueApi.Engine.Storage;
 
 namespace QueueApi.Engine.Tests;

@@ -29,7 +29,7 @@ public sealed class SupervisorTests
         Assert.Equal(QueueEngine.ExitCodeWorkerFaulted, engine.ExitCode);
         Assert.Equal(StopReason.WorkerFaulted, report.Reason);
         Assert.Equal("q-2", report.FirstFailure!.WorkerId);
-        Assert.Equal(typeof(InjectedFaultException).FullName, report.FirstFailure.Exception);
+        Assert.Equal(typeof(Chaos.InjectedFaultException).FullName, report.FirstFailure.Exception);
         Assert.All(engine.Workers, w => Assert.False(w.Thread.IsAlive));
         var crashed = engine.Workers.Single(w => w.Id == "q-2");
         Assert.Equal(WorkerState.Faulted, crashed.State);

@@ -8,10 +8,12 @@ using Microsoft.Extensions.Options;
 using QueueApi.Engine.Configuration;
 using QueueApi.Engine.Diagnostics;
 using QueueApi.Engine.Handlers;
+using QueueApi.Engine.Storage;
+using QueueApi.Engine.Storage.Memory;
 
 namespace QueueApi.Engine.Hosting;
 
-/// <summary>Registers the engine, its options, the built-in handlers and the hosted service that runs it.</summary>
+/// <summary>Registers the engine, its options, its storage (memory unless one was registered before), the built-in handlers and the hosted service that runs it.</summary>
 public static class QueueEngineServiceCollectionExtensions
 {
     public static IServiceCollection AddQueueEngine(this IServiceCollection services, IConfiguration configuration)
@@ -29,6 +31,7 @@ public static class QueueEngineServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<QueueApiOptions>, QueueApiOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(CatalogOf(services));
+        services.TryAddSingleton<IMessageStorage>(sp => new MemoryStorage(sp.GetRequiredService<TimeProvider>()));
         services.AddQueueHandler<LogHandler>(LogHandler.Name);
         services.AddQueueHandler<DemoHandler>(DemoHandler.Name);
 
@@ -38,7 +41,8 @@ public static class QueueEngineServiceCollectionExtensions
             name => sp.GetRequiredKeyedService<IMessageHandler>(name),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<QueueEngine>>(),
-            engine => new EngineMetrics(sp.GetRequiredService<IMeterFactory>(), () => engine.Queues)));
+            engine => new EngineMetrics(sp.GetRequiredService<IMeterFactory>(), () => engine.Queues),
+            sp.GetRequiredService<IMessageStorage>()));
         services.TryAddSingleton<IHostStopper, LifetimeHostStopper>();
         services.AddSingleton<QueueEngineHostedService>();
         services.AddHostedService(sp => sp.GetRequiredService<QueueEngineHostedService>());

@@ -1,66 +1,63 @@
 using System.Runtime.ExceptionServices;
 using Microsoft.Extensions.Logging;
 using Polly;
-using Polly.CircuitBreaker;
-using Polly.Timeout;
+using QueueApi.Engine.Chaos;
+using QueueApi.Engine.Diagnostics;
 using QueueApi.Engine.Handlers;
 using QueueApi.Engine.Messages;
 using QueueApi.Engine.Queues;
+using QueueApi.Engine.Resilience;
 using QueueApi.Engine.Storage;
+using QueueApi.Engine.Supervision;
 
 namespace QueueApi.Engine.Workers;
 
 /// <summary>One dedicated, named background thread that serves one queue.</summary>
-public sealed partial class Worker
+/// <remarks>
+/// It claims from its queue's store and reports every outcome to it, and tells the supervisor (through
+/// <see cref="ISupervisor"/>) when it faults or ends; it knows neither the engine nor the other workers.
+/// </remarks>
+public sealed partial class Worker : IRetryObserver
 {
-    internal static readonly ResiliencePropertyKey<Worker> WorkerKey = new("queueapi.worker");
-
     // Idle workers wake on a message, a completed store or a token; this bound only caps each wait.
     private static readonly TimeSpan IdleWait = TimeSpan.FromSeconds(30);
 
-    // A hung worker (fault injection) blocks this long at most; its thread is a background one anyway.
-    private static readonly TimeSpan HangBound = TimeSpan.FromHours(1);
-
-    private readonly QueueEngine _engine;
+    private readonly QueueRuntime _queue;
+    private readonly IQueueStore _store;
+    private readonly ISupervisor _supervisor;
+    private readonly EngineMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly WorkerSlot _slot;
+    private readonly WallClock _clock;
+    private readonly FaultInjection _chaos = new();
     private CancellationTokenSource _wake;
-    // The handler's token for every attempt: reused while nothing cancels it, so an attempt arms no timer.
-    private CancellationTokenSource _attempt;
     // The first attempt's failure, replayed into the retry pipeline instead of calling the handler again.
     private ExceptionDispatchInfo? _replay;
-    private readonly ManualResetEventSlim _hangGate = new(false);
     private volatile int _state = (int)WorkerState.Starting;
     private volatile QueueMessage? _current;
     private long _busySinceTicks;
     private long _lastActivityTicks;
-    private long _deadline;
-    // Wall-clock time from timestamps: an anchor pair renewed each second, so a message needs one clock read.
-    private readonly double _ticksPerTimestamp;
-    private long _anchorTimestamp = long.MinValue / 2;
-    private long _anchorUtcTicks;
     // When the previous message finished; the next one taken without waiting started then. 0: none.
     private long _lastFinish;
     private long _succeeded;
     private long _failed;
-    private long _attemptsPassed;
-    // This worker's share of the queue's retained finished messages.
-    private readonly int _ring;
-    private volatile bool _crashRequested;
-    private volatile bool _hangRequested;
 
-    internal Worker(QueueEngine engine, WorkQueue queue, int index, TimeProvider time, ILogger logger)
+    internal Worker(QueueRuntime queue, int index, ISupervisor supervisor, EngineMetrics metrics, TimeProvider time, ILogger logger)
     {
-        _engine = engine;
+        _queue = queue;
+        _store = queue.Store;
+        _supervisor = supervisor;
+        _metrics = metrics;
         _time = time;
         _logger = logger;
-        Queue = queue;
         Id = $"{queue.Name}-{index}";
-        _ring = index - 1;
-        _wake = CancellationTokenSource.CreateLinkedTokenSource(engine.ShutdownToken);
-        _attempt = CancellationTokenSource.CreateLinkedTokenSource(engine.ShutdownToken);
+        _slot = new WorkerSlot(index - 1, Id);
+        _clock = new WallClock(time);
+        Deadline = new AttemptDeadline(supervisor, queue.Options.StuckGrace, time.TimestampFrequency);
+        _wake = CancellationTokenSource.CreateLinkedTokenSource(supervisor.ShutdownToken);
         _lastActivityTicks = time.GetUtcNow().UtcTicks;
-        _ticksPerTimestamp = TimeSpan.TicksPerSecond / (double)time.TimestampFrequency;
+        queue.Pause.Register(Wake);
         Thread = new Thread(Run)
         {
             Name = $"queueapi {Id}",
@@ -71,7 +68,7 @@ public sealed partial class Worker
 
     public string Id { get; }
 
-    public WorkQueue Queue { get; }
+    public string QueueName => _queue.Name;
 
     public Thread Thread { get; }
 
@@ -87,70 +84,31 @@ public sealed partial class Worker
 
     public long Failed => Interlocked.Read(ref _failed);
 
-    /// <summary>Attempts that did not count against the circuit breaker: its window's successes, read when it needs them.</summary>
-    internal long AttemptsPassed => Volatile.Read(ref _attemptsPassed);
-
     public WorkerFault? Fault { get; private set; }
 
     /// <summary>Hang injection: the busy activity has no message.</summary>
-    public bool IsHung => _hangRequested && State == WorkerState.Busy;
+    public bool IsHung => _chaos.HangRequested && State == WorkerState.Busy;
 
-    /// <summary>
-    /// When the supervisor must next look at this worker: the current attempt's time limit while it runs, and once
-    /// the supervisor has cancelled the attempt (the deadline is then stored negated), that limit plus the grace.
-    /// 0 when there is no attempt.
-    /// </summary>
-    internal long Deadline => Interlocked.Read(ref _deadline) switch
-    {
-        0 => 0,
-        > 0 and var d => d,
-        var d => -d + Grace,
-    };
+    internal TimeSpan AttemptTimeout => _queue.Options.AttemptTimeout;
 
-    private long Grace => (long)(Queue.Options.StuckGrace.TotalSeconds * _time.TimestampFrequency);
+    internal TimeSpan StuckGrace => _queue.Options.StuckGrace;
 
-    internal bool IsStuck(long now) => Interlocked.Read(ref _deadline) is var d and not 0 && now > Math.Abs(d) + Grace;
-
-    /// <summary>
-    /// Called by the supervisor past the attempt's deadline: cancels the handler's token. The deadline is claimed
-    /// first (negated), so a worker that finished meanwhile knows the cancel is its to absorb, not the next attempt's.
-    /// </summary>
-    internal void TimeOut(long now)
-    {
-        var d = Interlocked.Read(ref _deadline);
-        // Read after the deadline: the token is only renewed after a claim, so this is the armed attempt's token.
-        var attempt = Volatile.Read(ref _attempt);
-        if (d > 0 && now > d && Interlocked.CompareExchange(ref _deadline, -d, d) == d)
-        {
-            // The claimed source is the supervisor's now: the worker takes a fresh one and never touches it again.
-            // CancelAsync marks it cancelled at once and runs the handler's callbacks (and whatever continues from
-            // them) on the thread pool, so a handler that blocks or throws there cannot stall or kill the supervisor.
-            attempt.CancelAsync().ContinueWith(
-                static (cancel, source) =>
-                {
-                    _ = cancel.Exception; // A throwing callback is the handler's business: observed, not rethrown.
-                    ((CancellationTokenSource)source!).Dispose();
-                },
-                attempt,
-                CancellationToken.None,
-                TaskContinuationOptions.None,
-                TaskScheduler.Default);
-        }
-    }
+    /// <summary>The current attempt's time limit, watched by the supervisor.</summary>
+    internal AttemptDeadline Deadline { get; }
 
     internal void Start() => Thread.Start();
 
     /// <summary>Fault injection: the loop throws as if it had a bug.</summary>
     internal void RequestCrash()
     {
-        _crashRequested = true;
+        _chaos.RequestCrash();
         Wake();
     }
 
     /// <summary>Fault injection: the worker blocks and ignores its token.</summary>
     internal void RequestHang()
     {
-        _hangRequested = true;
+        _chaos.RequestHang();
         Wake();
     }
 
@@ -171,12 +129,12 @@ public sealed partial class Worker
     private CancellationToken RenewWakeToken()
     {
         var old = _wake;
-        if (!old.IsCancellationRequested || _engine.ShutdownToken.IsCancellationRequested)
+        if (!old.IsCancellationRequested || _supervisor.ShutdownToken.IsCancellationRequested)
         {
             return old.Token;
         }
 
-        Volatile.Write(ref _wake, CancellationTokenSource.CreateLinkedTokenSource(_engine.ShutdownToken));
+        Volatile.Write(ref _wake, CancellationTokenSource.CreateLinkedTokenSource(_supervisor.ShutdownToken));
         old.Dispose();
         return _wake.Token;
     }
@@ -196,31 +154,31 @@ public sealed partial class Worker
             Fault = fault;
             SetState(WorkerState.Faulted);
             // Tell the supervisor first; the stack trace and the log line can wait a few microseconds.
-            _engine.OnWorkerFaulted(this);
+            _supervisor.OnWorkerFaulted(fault);
             Fault = fault with { Detail = ex.ToString() };
             LogFaulted(_logger, Id, ex.GetType().Name, ex.Message, ex);
         }
         finally
         {
-            _engine.OnWorkerExited(this);
+            _supervisor.OnWorkerExited();
         }
     }
 
     private void Loop()
     {
-        var shutdown = _engine.ShutdownToken;
-        var store = Queue.Store;
+        var shutdown = _supervisor.ShutdownToken;
+        var store = _store;
         while (!shutdown.IsCancellationRequested)
         {
             var wake = RenewWakeToken();
             CheckChaos();
-            if (Queue.IsPaused)
+            if (_queue.Pause.IsPaused)
             {
                 SetState(WorkerState.Paused);
                 _lastFinish = 0;
                 try
                 {
-                    Queue.WaitUntilRunning(IdleWait, wake);
+                    _queue.Pause.WaitUntilRunning(IdleWait, wake);
                 }
                 catch (OperationCanceledException)
                 {
@@ -230,7 +188,7 @@ public sealed partial class Worker
                 continue;
             }
 
-            var backOff = Queue.BreakRemaining();
+            var backOff = _queue.BreakRemaining();
             if (backOff > TimeSpan.Zero)
             {
                 // The circuit is open: the queue backs off as a whole instead of burning its messages.
@@ -242,14 +200,14 @@ public sealed partial class Worker
 
             SetState(WorkerState.Idle);
             // Back to back: the message taken without a wait started when the previous one finished.
-            if (_lastFinish != 0 && !wake.IsCancellationRequested && store.TryTakeNow(out var next))
+            if (_lastFinish != 0 && !wake.IsCancellationRequested && store.TryClaimNow(_slot, out var next))
             {
                 Process(next!, _lastFinish);
                 continue;
             }
 
             // Just finished one: the store may spin briefly before this thread sleeps.
-            var result = store.TryTake(out var message, IdleWait, wake, spinFirst: _lastFinish != 0);
+            var result = store.TryClaim(_slot, out var message, IdleWait, wake, spinFirst: _lastFinish != 0);
             _lastFinish = 0;
             if (result == TakeResult.Completed)
             {
@@ -267,20 +225,14 @@ public sealed partial class Worker
 
     private void CheckChaos()
     {
-        if (_crashRequested)
-        {
-            throw new InjectedFaultException($"Worker {Id} was asked to crash (fault injection).");
-        }
-
-        if (_hangRequested)
+        _chaos.ThrowIfCrashRequested(Id);
+        if (_chaos.HangRequested)
         {
             SetState(WorkerState.Busy);
             Interlocked.Exchange(ref _busySinceTicks, _time.GetUtcNow().UtcTicks);
-            ArmDeadline(_time.GetTimestamp(), Queue.Options.AttemptTimeout);
+            Deadline.Arm(_time.GetTimestamp(), _queue.Options.AttemptTimeout);
             LogHanging(_logger, Id);
-            // Deliberately ignores every token: this is what a handler stuck in native code looks like.
-            _hangGate.Wait(HangBound);
-            throw new InjectedFaultException($"Worker {Id} hung for {HangBound} (fault injection).");
+            _chaos.Hang(Id);
         }
     }
 
@@ -288,11 +240,11 @@ public sealed partial class Worker
     {
         // Hot path: one timestamp to start (often the previous finish), one to finish; wall time from the anchor.
         // Never before it was enqueued: a reused finish time can precede an enqueue by nanoseconds.
-        var now = new DateTimeOffset(Math.Max(UtcTicksOf(start), message.EnqueuedAtTicks), TimeSpan.Zero);
+        var now = new DateTimeOffset(Math.Max(_clock.UtcTicksOf(start), message.EnqueuedAtTicks), TimeSpan.Zero);
         _current = message;
         Volatile.Write(ref _busySinceTicks, now.UtcTicks);
         SetState(WorkerState.Busy);
-        Queue.MarkProcessing(message, Id, now);
+        _store.Processing(message, _slot, now);
 
         MessageStatus outcome;
         string? error = null;
@@ -314,9 +266,8 @@ public sealed partial class Worker
         }
 
         var end = _time.GetTimestamp();
-        var finishedAt = Math.Max(UtcTicksOf(end), now.UtcTicks);
-        // This thread is the only writer of its own counts: no interlocked operation needed. Counted before the
-        // status is published, so whoever sees the message succeeded sees it in the queue's books too.
+        var finishedAt = Math.Max(_clock.UtcTicksOf(end), now.UtcTicks);
+        // This thread is the only writer of its own counts: no interlocked operation needed.
         if (outcome == MessageStatus.Succeeded)
         {
             Volatile.Write(ref _succeeded, _succeeded + 1);
@@ -326,11 +277,19 @@ public sealed partial class Worker
             Volatile.Write(ref _failed, _failed + 1);
         }
 
-        Queue.Finish(message, outcome, error, finishedAt, _ring);
-        _lastFinish = end;
-        if (_engine.Metrics.Enabled)
+        if (outcome == MessageStatus.Failed && error == CancelledByShutdown)
         {
-            _engine.Metrics.RecordProcessed(Queue.Name, outcome, _time.GetElapsedTime(start, end));
+            _store.Release(message, _slot, CancelledByShutdown); // A durable store keeps it for the next start.
+        }
+        else
+        {
+            _store.Finish(message, _slot, outcome, error, finishedAt);
+        }
+
+        _lastFinish = end;
+        if (_metrics.Enabled)
+        {
+            _metrics.RecordProcessed(_queue.Name, outcome, _time.GetElapsedTime(start, end));
         }
 
         _current = null;
@@ -338,18 +297,20 @@ public sealed partial class Worker
         Volatile.Write(ref _lastActivityTicks, finishedAt);
     }
 
+    private const string CancelledByShutdown = "cancelled by shutdown";
+
     private bool ShouldRetry(Exception ex) =>
-        QueuePipeline.ShouldRetry(ex, _current, Queue.Options.MaxAttempts, _engine.ShutdownToken);
+        RetryPipeline.ShouldRetry(ex, _current, _queue.Options.MaxAttempts, _supervisor.ShutdownToken);
 
     /// <summary>After a failed first attempt: Polly's retry pipeline takes over, starting from that failure.</summary>
     private (MessageStatus Outcome, string? Error) Retry(Exception first)
     {
         _replay = ExceptionDispatchInfo.Capture(first);
-        var context = ResilienceContextPool.Shared.Get(_engine.ShutdownToken);
-        context.Properties.Set(WorkerKey, this);
+        var context = ResilienceContextPool.Shared.Get(_supervisor.ShutdownToken);
+        context.Properties.Set(RetryPipeline.ObserverKey, this);
         try
         {
-            Queue.Retry.Execute(static (_, worker) => worker.RetryAttempt(), context, this);
+            _queue.Retry.Execute(static (_, worker) => worker.RetryAttempt(), context, this);
             return (MessageStatus.Succeeded, null);
         }
 #pragma warning disable CA1031 // Per message: one bad message must not kill its worker.
@@ -375,49 +336,43 @@ public sealed partial class Worker
         }
 
         var start = _time.GetTimestamp();
-        Attempt(UtcTicksOf(start), start);
+        Attempt(_clock.UtcTicksOf(start), start);
     }
 
     private (MessageStatus Outcome, string? Error) Classify(Exception ex) => ex switch
     {
         PermanentMessageException => (MessageStatus.Failed, ex.Message),
         // Stopped, not exhausted: a failure, not a dead letter.
-        OperationCanceledException or BrokenCircuitException when _engine.ShutdownToken.IsCancellationRequested =>
-            (MessageStatus.Failed, "cancelled by shutdown"),
+        OperationCanceledException or CircuitOpenException when _supervisor.ShutdownToken.IsCancellationRequested =>
+            (MessageStatus.Failed, CancelledByShutdown),
         _ => (MessageStatus.DeadLettered, $"{ex.GetType().Name}: {ex.Message}"),
     };
 
     /// <summary>One attempt: past the circuit breaker, then the handler under the attempt's time limit.</summary>
     private void Attempt(long nowTicks, long start)
     {
-        var breaker = Queue.Breaker;
+        var breaker = _queue.Breaker;
         if (!breaker.TryEnter(nowTicks, out var retryAfter, out var probe))
         {
-            throw new BrokenCircuitException($"The circuit of queue '{Queue.Name}' is open; attempts resume in {retryAfter}.", retryAfter);
+            throw new CircuitOpenException($"The circuit of queue '{_queue.Name}' is open; attempts resume in {retryAfter}.", retryAfter);
         }
 
         try
         {
             RunAttempt(start);
         }
-        catch (Exception ex) when (QueuePipeline.CountsAsFailure(ex, _engine.ShutdownToken))
+        catch (Exception ex) when (RetryPipeline.CountsAsFailure(ex, _supervisor.ShutdownToken))
         {
             breaker.OnFailure(nowTicks, probe);
             throw;
         }
         catch
         {
-            Passed(nowTicks, probe); // Not the handler's fault: as in Polly, it does not count against it.
+            breaker.OnSuccess(_slot.Index, nowTicks, probe); // Not the handler's fault: as in Polly, it does not count against it.
             throw;
         }
 
-        Passed(nowTicks, probe);
-    }
-
-    private void Passed(long nowTicks, bool probe)
-    {
-        Volatile.Write(ref _attemptsPassed, _attemptsPassed + 1);
-        Queue.Breaker.OnSuccess(nowTicks, probe);
+        breaker.OnSuccess(_slot.Index, nowTicks, probe);
     }
 
     private void RunAttempt(long start)
@@ -425,15 +380,15 @@ public sealed partial class Worker
         var message = _current!;
         if (message.Status == MessageStatus.Retrying)
         {
-            Queue.MarkProcessing(message, Id, _time.GetUtcNow());
+            _store.Processing(message, _slot, _time.GetUtcNow());
             SetState(WorkerState.Busy);
         }
 
-        message.Attempts++;
-        var armed = ArmDeadline(start, Queue.Options.AttemptTimeout);
+        _store.AttemptStarted(message, _slot);
+        var armed = Deadline.Arm(start, _queue.Options.AttemptTimeout);
         try
         {
-            var pending = Queue.Handler.HandleAsync(new MessageContext(message, Queue.Name, Id), _attempt.Token);
+            var pending = _queue.Handler.HandleAsync(new MessageContext(message, _queue.Name, Id), Deadline.Token);
             if (!pending.IsCompletedSuccessfully)
             {
                 // A dedicated thread waits for its handler; the supervisor cancels the token at the attempt's
@@ -441,90 +396,32 @@ public sealed partial class Worker
                 pending.AsTask().GetAwaiter().GetResult();
             }
         }
-        catch (OperationCanceledException ex) when (!_engine.ShutdownToken.IsCancellationRequested && Interlocked.Read(ref _deadline) < 0)
+        catch (OperationCanceledException ex) when (!_supervisor.ShutdownToken.IsCancellationRequested && Deadline.TimedOut)
         {
-            throw new TimeoutRejectedException(
-                $"The operation didn't complete within the allowed timeout of '{Queue.Options.AttemptTimeout}'.", Queue.Options.AttemptTimeout, ex);
+            throw new TimeoutRejectedException(_queue.Options.AttemptTimeout, ex);
         }
         finally
         {
-            Disarm(armed);
+            Deadline.Disarm(armed);
         }
     }
-
-    /// <summary>Ends the attempt's deadline; if the supervisor claimed it, takes a fresh token for the next one.</summary>
-    private void Disarm(long armed)
-    {
-        if (Interlocked.CompareExchange(ref _deadline, 0, armed) == armed)
-        {
-            // Unclaimed: the token lives on, minus whatever this attempt registered on it and left behind, so a
-            // later attempt's timeout never runs an earlier attempt's callbacks (a no-op when nothing registered).
-            // False only when shutdown cancelled it, and then the loop ends.
-            _attempt.TryReset();
-            return;
-        }
-
-        // The supervisor claimed the deadline; it cancels and disposes that source itself.
-        Interlocked.Exchange(ref _deadline, 0);
-        Renew();
-    }
-
-    private void Renew() =>
-        Volatile.Write(ref _attempt, CancellationTokenSource.CreateLinkedTokenSource(_engine.ShutdownToken));
 
     /// <summary>Called by the pipeline before a retry's backoff.</summary>
-    internal void OnRetrying(TimeSpan delay, Exception? error)
+    void IRetryObserver.OnRetrying(TimeSpan delay, Exception? error)
     {
         if (_current is { } message)
         {
-            Queue.MarkRetrying(message, delay, error is null ? null : $"{error.GetType().Name}: {error.Message}");
+            _store.Retrying(message, _slot, _time.GetUtcNow() + delay, error is null ? null : $"{error.GetType().Name}: {error.Message}");
         }
 
         SetState(WorkerState.Retrying);
     }
 
-    private long ArmDeadline(long start, TimeSpan limit)
-    {
-        // Never 0 and never negative: those mean "no attempt" and "claimed by the supervisor". The supervisor never
-        // sleeps longer than the shortest time limit, so a deadline armed while it plans its sleep is still met.
-        var deadline = Math.Max(1, start + (long)(limit.TotalSeconds * _time.TimestampFrequency));
-        Volatile.Write(ref _deadline, deadline);
-        _engine.OnDeadlineArmed(deadline);
-        return deadline;
-    }
-
-    /// <summary>UTC ticks of a timestamp; renews the anchor when it is a second old (a clock read a second).</summary>
-    private long UtcTicksOf(long timestamp)
-    {
-        var since = timestamp - _anchorTimestamp;
-        if (since < 0 || since > _time.TimestampFrequency)
-        {
-            _anchorUtcTicks = _time.GetUtcNow().UtcTicks;
-            _anchorTimestamp = timestamp;
-            since = 0;
-        }
-
-        return _anchorUtcTicks + (long)(since * _ticksPerTimestamp);
-    }
-
-    private void SetState(WorkerState state)
-    {
-        _state = (int)state;
-    }
+    private void SetState(WorkerState state) => _state = (int)state;
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "Worker {Worker} faulted with {ExceptionType}: {Reason} (the service winds down)")]
     private static partial void LogFaulted(ILogger logger, string worker, string exceptionType, string reason, Exception ex);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Worker {Worker} hangs on purpose (fault injection) and ignores its token.")]
     private static partial void LogHanging(ILogger logger, string worker);
-}
-
-/// <summary>The exception a worker throws when fault injection asks it to fail.</summary>
-public sealed class InjectedFaultException : Exception
-{
-    public InjectedFaultException() { }
-
-    public InjectedFaultException(string message) : base(message) { }
-
-    public InjectedFaultException(string message, Exception inner) : base(message, inner) { }
 }

@@ -103,7 +103,7 @@ public sealed record WorkerView(
         var alive = w.Thread.IsAlive;
         return new WorkerView(
             w.Id,
-            w.Queue.Name,
+            w.QueueName,
             w.Thread.Name ?? w.Id,
             w.Thread.ManagedThreadId,
             alive,
@@ -128,8 +128,6 @@ public sealed record WorkerView(
 public sealed record FaultRequested(string WorkerId, string Fault, DateTimeOffset RequestedAt, string Worker);
 
 public sealed record ShutdownRequest(ShutdownMode? Mode);
-
-public sealed record ShutdownAccepted(ShutdownMode Mode, bool AlreadyStopping, long Queued, long InFlight, DateTimeOffset Deadline);
 
 public sealed record HealthEntry(string Status, string Description);
 

@@ -53,7 +53,7 @@ internal static class ShutdownEndpoints
         var ticket = engine.RequestStop(mode);
         // The host's stop runs the engine's wind-down first (StoppingAsync), so this answer still goes out.
         host.StopHost();
-        return TypedResults.Accepted("/shutdown/report", new ShutdownAccepted(ticket.Mode, ticket.AlreadyStopping, ticket.Queued, ticket.InFlight, ticket.Deadline));
+        return TypedResults.Accepted("/shutdown/report", ticket);
     }
 
     private static Results<Ok<ShutdownReport>, ProblemHttpResult> Report(QueueEngine engine) =>

@@ -1,23 +1,24 @@
 using Polly;
-using Polly.CircuitBreaker;
 using Polly.Retry;
+using QueueApi.Engine.Configuration;
 using QueueApi.Engine.Handlers;
 using QueueApi.Engine.Messages;
-using QueueApi.Engine.Workers;
 
-namespace QueueApi.Engine.Queues;
+namespace QueueApi.Engine.Resilience;
 
 /// <summary>
-/// A queue's retries: Polly's retry strategy (exponential backoff with jitter), entered only once a message's
-/// first attempt has failed, so a message that succeeds at once never pays for a pipeline run. Each attempt
-/// inside it passes the queue's <see cref="CircuitBreaker"/> and its worker's attempt timeout.
+/// A queue's retries: Polly's retry strategy (exponential backoff with jitter, delays on the engine's
+/// <see cref="TimeProvider"/>), entered only once a message's first attempt has failed, so a message that succeeds
+/// at once never pays for a pipeline run. Each attempt inside it passes the queue's <see cref="CircuitBreaker"/>
+/// and the supervisor's time limit.
 /// </summary>
-internal static class QueuePipeline
+internal static class RetryPipeline
 {
-    public static ResiliencePipeline Build(WorkQueue queue, TimeProvider time, CancellationToken shutdown)
-    {
-        var o = queue.Options;
-        return new ResiliencePipelineBuilder { TimeProvider = time }
+    /// <summary>The worker running the pipeline, handed to the callbacks through the context.</summary>
+    public static readonly ResiliencePropertyKey<IRetryObserver> ObserverKey = new("queueapi.worker");
+
+    public static ResiliencePipeline Build(QueueOptions o, TimeProvider time, CancellationToken shutdown) =>
+        new ResiliencePipelineBuilder { TimeProvider = time }
             .AddRetry(new RetryStrategyOptions
             {
                 // Attempts are counted on the message, so the breaker's rejections do not burn them.
@@ -27,13 +28,13 @@ internal static class QueuePipeline
                 Delay = o.BaseDelay,
                 MaxDelay = o.MaxDelay,
                 ShouldHandle = args => ValueTask.FromResult(
-                    args.Context.Properties.TryGetValue(Worker.WorkerKey, out var worker)
+                    args.Context.Properties.TryGetValue(ObserverKey, out var worker)
                     && ShouldRetry(args.Outcome.Exception, worker.CurrentMessage, o.MaxAttempts, shutdown)),
                 DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(
-                    args.Outcome.Exception is BrokenCircuitException broken ? broken.RetryAfter ?? o.CircuitBreaker.BreakDuration : null),
+                    args.Outcome.Exception is CircuitOpenException open ? open.RetryAfter ?? o.CircuitBreaker.BreakDuration : null),
                 OnRetry = args =>
                 {
-                    if (args.Context.Properties.TryGetValue(Worker.WorkerKey, out var worker))
+                    if (args.Context.Properties.TryGetValue(ObserverKey, out var worker))
                     {
                         worker.OnRetrying(args.RetryDelay, args.Outcome.Exception);
                     }
@@ -42,7 +43,6 @@ internal static class QueuePipeline
                 },
             })
             .Build();
-    }
 
     /// <summary>Whether a failed attempt is tried again: not at shutdown, not a permanent failure, not past MaxAttempts.</summary>
     public static bool ShouldRetry(Exception? ex, QueueMessage? message, int maxAttempts, CancellationToken shutdown)
@@ -53,11 +53,11 @@ internal static class QueuePipeline
         }
 
         // The circuit's rejections did not run the handler, so they never use up an attempt.
-        return ex is BrokenCircuitException || (message is not null && message.Attempts < maxAttempts);
+        return ex is CircuitOpenException || (message is not null && message.Attempts < maxAttempts);
     }
 
     /// <summary>Whether the circuit breaker counts a failed attempt (as Polly's ShouldHandle did).</summary>
     public static bool CountsAsFailure(Exception ex, CancellationToken shutdown) =>
-        ex is not (PermanentMessageException or BrokenCircuitException)
+        ex is not (PermanentMessageException or CircuitOpenException)
         && !(ex is OperationCanceledException && shutdown.IsCancellationRequested);
 }

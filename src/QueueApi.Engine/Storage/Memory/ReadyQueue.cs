@@ -1,18 +1,17 @@
 using System.Collections.Concurrent;
 using QueueApi.Engine.Messages;
-using QueueApi.Engine.Storage;
 
-namespace QueueApi.Engine.Queues;
+namespace QueueApi.Engine.Storage.Memory;
 
 /// <summary>
-/// In-memory store: a lock-free queue behind a lock-free capacity counter. The counter bounds the queue, so a
+/// The in-memory store's waiting line: a lock-free queue behind a lock-free capacity counter. The counter bounds the queue, so a
 /// batch can reserve room for all its messages at once (all or none). Idle workers sleep each on its own
 /// signal; an add sets one (taking a lock only when someone sleeps), a fired token sets its own worker's, and
 /// completion sets all: a wake goes straight to one thread, with no task, no thread-pool hop, no lock convoy.
 /// A taker that just finished work may spin briefly first, one at a time; while one spins, adds wake nobody,
 /// so steady traffic costs neither side a sleep, a wake call or a context switch.
 /// </summary>
-internal sealed class ReadyQueue(int capacity) : IReadyQueue
+internal sealed class ReadyQueue(int capacity)
 {
     // About 10 short spins, then yields (each lets other runnable threads go first): tens of microseconds on an
     // idle machine, longer on a busy one. 30 measured best for HTTP enqueues against 0, 10 (no yields), 60 and 120.

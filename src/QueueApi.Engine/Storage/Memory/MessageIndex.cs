@@ -1,7 +1,7 @@
 using System.Numerics;
 using QueueApi.Engine.Messages;
 
-namespace QueueApi.Engine.Queues;
+namespace QueueApi.Engine.Storage.Memory;
 
 /// <summary>
 /// Finds a queue's live and retained messages by id. Striped open-addressing tables of the messages themselves,

@@ -1,6 +1,6 @@
 using QueueApi.Engine.Configuration;
 
-namespace QueueApi.Engine.Queues;
+namespace QueueApi.Engine.Resilience;
 
 /// <summary>The states a queue's circuit can be in.</summary>
 internal enum BreakerState
@@ -29,7 +29,9 @@ internal sealed class CircuitBreaker
 
     private readonly CircuitBreakerOptions _options;
     private readonly long _bucketTicks;
-    private readonly Func<long> _passedTotal;
+    // Each worker's running total of passed attempts, a cache line apart: a success writes only its worker's line.
+    private const int Stride = 16;
+    private readonly long[] _passed;
     private readonly long[] _epochs = new long[Buckets];
     private readonly long[] _passedAtStart = new long[Buckets];
     private readonly long[] _failures = new long[Buckets];
@@ -40,11 +42,11 @@ internal sealed class CircuitBreaker
     private bool _probeOut;
 
     /// <param name="options">The queue's breaker settings.</param>
-    /// <param name="passedTotal">The running total of attempts that did not count as failures.</param>
-    public CircuitBreaker(CircuitBreakerOptions options, Func<long> passedTotal)
+    /// <param name="workers">How many workers report attempts (each by its index).</param>
+    public CircuitBreaker(CircuitBreakerOptions options, int workers)
     {
         _options = options;
-        _passedTotal = passedTotal;
+        _passed = new long[(Math.Max(1, workers) + 1) * Stride];
         _bucketTicks = Math.Max(1, options.SamplingDuration.Ticks / Buckets);
         Array.Fill(_epochs, -1);
     }
@@ -114,11 +116,14 @@ internal sealed class CircuitBreaker
     }
 
     /// <summary>
-    /// After an attempt that did not count as a failure (as in Polly, that includes unhandled outcomes); the caller
-    /// has already counted it in the total given at construction.
+    /// After an attempt of worker <paramref name="worker"/> that did not count as a failure (as in Polly, that
+    /// includes unhandled outcomes). Only that worker's thread calls with its index.
     /// </summary>
-    public void OnSuccess(long nowTicks, bool probe)
+    public void OnSuccess(int worker, long nowTicks, bool probe)
     {
+        ref var passed = ref _passed[(worker + 1) * Stride];
+        Volatile.Write(ref passed, passed + 1);
+
         if (!Enabled)
         {
             return;
@@ -182,7 +187,7 @@ internal sealed class CircuitBreaker
                     }
                 }
 
-                var total = failures + (_passedTotal() - _passedAtStart[oldest]);
+                var total = failures + (PassedTotal() - _passedAtStart[oldest]);
                 if (total >= _options.MinimumThroughput && failures >= _options.FailureRatio * total)
                 {
                     opened = OpenNow(nowTicks);
@@ -215,7 +220,7 @@ internal sealed class CircuitBreaker
         if (_epochs[i] != epoch)
         {
             _epochs[i] = epoch;
-            _passedAtStart[i] = _passedTotal() - justPassed;
+            _passedAtStart[i] = PassedTotal() - justPassed;
             _failures[i] = 0;
         }
 
@@ -231,5 +236,17 @@ internal sealed class CircuitBreaker
     {
         Array.Fill(_epochs, -1);
         Volatile.Write(ref _epoch, -1);
+    }
+
+    /// <summary>The running total of attempts that did not count as failures, summed over the workers.</summary>
+    private long PassedTotal()
+    {
+        long total = 0;
+        for (var i = Stride; i < _passed.Length; i += Stride)
+        {
+            total += Volatile.Read(ref _passed[i]);
+        }
+
+        return total;
     }
 }
