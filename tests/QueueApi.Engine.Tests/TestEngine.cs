@@ -47,7 +47,7 @@ internal static class TestEngine
     public static QueueMessage Enqueue(this QueueEngine engine, string json = "{}")
     {
         var status = engine.Enqueue("q", Json(json), out var message);
-        Assert.Equal(Storage.EnqueueStatus.Accepted, status);
+        Assert.Equal(Engine.Storage.EnqueueStatus.Accepted, status);
         return message!;
     }
 

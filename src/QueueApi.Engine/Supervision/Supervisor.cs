@@ -226,9 +226,9 @@ internal sealed partial class Supervisor : ISupervisor
             if (w.Deadline.IsStuck(now) && w.Thread.IsAlive)
             {
                 var message = w.CurrentMessage?.Id;
-                LogStuck(_logger, w.Id, message ?? "(none: hang injection)", w.AttemptTimeout, w.StuckGrace);
+                LogStuck(_logger, w.Id, message ?? "(none: hang injection)", w.Options.AttemptTimeout, w.Options.StuckGrace);
                 RecordFirstFailure(
-                    new FirstFailure(w.Id, "stuck", "WorkerStuck", $"did not return within {w.AttemptTimeout} plus a grace of {w.StuckGrace} after its token was cancelled", message, _time.GetUtcNow()),
+                    new FirstFailure(w.Id, "stuck", "WorkerStuck", $"did not return within {w.Options.AttemptTimeout} plus a grace of {w.Options.StuckGrace} after its token was cancelled", message, _time.GetUtcNow()),
                     StopReason.WorkerStuck,
                     ExitCodeWorkerStuck);
                 return;

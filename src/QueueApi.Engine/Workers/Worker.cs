@@ -12,15 +12,16 @@ using QueueApi.Engine.Supervision;
 
 namespace QueueApi.Engine.Workers;
 
-/// <summary>One dedicated, named background thread that serves one queue.</summary>
-/// <remarks>
-/// It claims from its queue's store and reports every outcome to it, and tells the supervisor (through
-/// <see cref="ISupervisor"/>) when it faults or ends; it knows neither the engine nor the other workers.
-/// </remarks>
+/// <summary>
+/// One dedicated, named background thread that serves one queue. It claims from its queue's store, reports every
+/// outcome to it and tells the supervisor (<see cref="ISupervisor"/>) when it faults or ends; it knows no engine.
+/// </summary>
 public sealed partial class Worker : IRetryObserver
 {
     // Idle workers wake on a message, a completed store or a token; this bound only caps each wait.
     private static readonly TimeSpan IdleWait = TimeSpan.FromSeconds(30);
+
+    private const string CancelledByShutdown = "cancelled by shutdown";
 
     private readonly QueueRuntime _queue;
     private readonly IQueueStore _store;
@@ -31,7 +32,7 @@ public sealed partial class Worker : IRetryObserver
     private readonly WorkerSlot _slot;
     private readonly WallClock _clock;
     private readonly FaultInjection _chaos = new();
-    private CancellationTokenSource _wake;
+    private readonly WakeSignal _wake;
     // The first attempt's failure, replayed into the retry pipeline instead of calling the handler again.
     private ExceptionDispatchInfo? _replay;
     private volatile int _state = (int)WorkerState.Starting;
@@ -55,7 +56,7 @@ public sealed partial class Worker : IRetryObserver
         _slot = new WorkerSlot(index - 1, Id);
         _clock = new WallClock(time);
         Deadline = new AttemptDeadline(supervisor, queue.Options.StuckGrace, time.TimestampFrequency);
-        _wake = CancellationTokenSource.CreateLinkedTokenSource(supervisor.ShutdownToken);
+        _wake = new WakeSignal(supervisor.ShutdownToken);
         _lastActivityTicks = time.GetUtcNow().UtcTicks;
         queue.Pause.Register(Wake);
         Thread = new Thread(Run)
@@ -89,9 +90,7 @@ public sealed partial class Worker : IRetryObserver
     /// <summary>Hang injection: the busy activity has no message.</summary>
     public bool IsHung => _chaos.HangRequested && State == WorkerState.Busy;
 
-    internal TimeSpan AttemptTimeout => _queue.Options.AttemptTimeout;
-
-    internal TimeSpan StuckGrace => _queue.Options.StuckGrace;
+    internal Configuration.QueueOptions Options => _queue.Options;
 
     /// <summary>The current attempt's time limit, watched by the supervisor.</summary>
     internal AttemptDeadline Deadline { get; }
@@ -113,31 +112,7 @@ public sealed partial class Worker : IRetryObserver
     }
 
     /// <summary>Interrupts the worker's current wait (for a message, a resume or a backoff) so it looks again.</summary>
-    internal void Wake()
-    {
-        try
-        {
-            Volatile.Read(ref _wake).Cancel();
-        }
-        catch (ObjectDisposedException)
-        {
-            // Replaced or stopped meanwhile: the worker is already awake.
-        }
-    }
-
-    /// <summary>After a wake, a fresh token for the next wait (only on wake-ups, never per message).</summary>
-    private CancellationToken RenewWakeToken()
-    {
-        var old = _wake;
-        if (!old.IsCancellationRequested || _supervisor.ShutdownToken.IsCancellationRequested)
-        {
-            return old.Token;
-        }
-
-        Volatile.Write(ref _wake, CancellationTokenSource.CreateLinkedTokenSource(_supervisor.ShutdownToken));
-        old.Dispose();
-        return _wake.Token;
-    }
+    internal void Wake() => _wake.Wake();
 
     private void Run()
     {
@@ -170,7 +145,7 @@ public sealed partial class Worker : IRetryObserver
         var store = _store;
         while (!shutdown.IsCancellationRequested)
         {
-            var wake = RenewWakeToken();
+            var wake = _wake.Renew();
             CheckChaos();
             if (_queue.Pause.IsPaused)
             {
@@ -296,8 +271,6 @@ public sealed partial class Worker : IRetryObserver
         Volatile.Write(ref _busySinceTicks, 0);
         Volatile.Write(ref _lastActivityTicks, finishedAt);
     }
-
-    private const string CancelledByShutdown = "cancelled by shutdown";
 
     private bool ShouldRetry(Exception ex) =>
         RetryPipeline.ShouldRetry(ex, _current, _queue.Options.MaxAttempts, _supervisor.ShutdownToken);
