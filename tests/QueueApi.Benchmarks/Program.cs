@@ -4,7 +4,8 @@ using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using QueueApi.Benchmarks;
 
-// Modes: handoff (BenchmarkDotNet), split (producer and consumer sides alone), lifecycle and memory (plain Stopwatch/GC runs), or all.
+// Modes: handoff (BenchmarkDotNet), split (producer and consumer sides alone), lifecycle and memory (plain Stopwatch/GC runs), or all;
+// host: the service with the bare route the HTTP ingress benchmark (ingress/run.sh) measures against.
 var mode = args.Length > 0 ? args[0].ToLowerInvariant() : "handoff";
 var rest = args.Skip(1).ToArray();
 switch (mode)
@@ -21,6 +22,8 @@ switch (mode)
     case "memory":
         MemoryPerMessage.Run();
         return 0;
+    case "host":
+        return IngressHost.Run(rest);
     case "all":
         RunHandoff(rest);
         Split.Run();
@@ -28,7 +31,7 @@ switch (mode)
         MemoryPerMessage.Run();
         return 0;
     default:
-        Console.Error.WriteLine($"Unknown mode '{mode}'. Use: handoff | split | lifecycle | memory | all");
+        Console.Error.WriteLine($"Unknown mode '{mode}'. Use: handoff | split | lifecycle | memory | all | host");
         return 2;
 }
 

@@ -19,7 +19,4 @@ public sealed class ApiOptions
     /// <summary>What a 429 or 503 answer tells the client to wait, in seconds.</summary>
     [Range(1, 3600)]
     public int RetryAfterSeconds { get; set; } = 1;
-
-    /// <summary>Maps <c>POST /bench/echo</c>, a bare endpoint that reads a body and answers 202; for benchmarks only.</summary>
-    public bool BenchmarkEndpoints { get; set; }
 }

@@ -43,7 +43,20 @@ internal static class Problems
             $"The service is shutting down and accepts no new messages. Retry after {retryAfter} s against another instance.");
     }
 
-    /// <summary>Why a known queue refused a message: full, or shutting down.</summary>
-    public static ProblemHttpResult Refused(HttpContext http, EnqueueStatus status, WorkQueue queue, int retryAfter) =>
-        status == EnqueueStatus.Full ? Full(http, queue.Name, queue.Options.Capacity, retryAfter) : ShuttingDown(http, retryAfter);
+    public static ProblemHttpResult StorageUnavailable(HttpContext http, int retryAfter)
+    {
+        http.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return Make(
+            StatusCodes.Status503ServiceUnavailable,
+            "Storage unavailable",
+            $"The message store could not save the request, so nothing was stored. Retry after {retryAfter} s; GET /health/ready says when the store answers again.");
+    }
+
+    /// <summary>Why a known queue refused a message: full, shutting down, or its store failed.</summary>
+    public static ProblemHttpResult Refused(HttpContext http, EnqueueStatus status, WorkQueue queue, int retryAfter) => status switch
+    {
+        EnqueueStatus.Full => Full(http, queue.Name, queue.Options.Capacity, retryAfter),
+        EnqueueStatus.StorageUnavailable => StorageUnavailable(http, retryAfter),
+        _ => ShuttingDown(http, retryAfter),
+    };
 }

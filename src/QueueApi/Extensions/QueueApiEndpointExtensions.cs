@@ -1,4 +1,3 @@
-using QueueApi.Bench;
 using QueueApi.Dashboard;
 using QueueApi.Health;
 using QueueApi.Metrics;
@@ -27,7 +26,6 @@ internal static class QueueApiEndpointExtensions
         app.MapWorkers();
         app.MapShutdown();
         app.MapQueueHealth();
-        app.MapBenchWhenEnabled();
         app.MapQueueMetrics();
         app.MapDashboard();
 

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using QueueApi.Api;
@@ -87,23 +88,31 @@ internal static class QueueEndpoints
 
     /// <summary>
     /// What both enqueue routes do first: refuse an unknown or stopping queue before the body is read (cheap
-    /// refusals stay cheap), then read the body as JSON within <paramref name="limit"/>.
+    /// refusals stay cheap; the store still has the last word), then read the body as JSON within <paramref name="limit"/>.
     /// </summary>
     private static async Task<(WorkQueue? Queue, byte[]? Body, ProblemHttpResult? Problem)> ReadForQueueAsync(
         string queue, HttpContext http, QueueEngine engine, ApiOptions api, int limit, bool validate = true)
     {
-        if (!engine.TryGetQueue(queue, out var q))
+        if (!TryFind(engine, queue, out var q, out var unknown))
         {
-            return (null, null, Problems.UnknownQueue(queue, engine.Queues.Select(x => x.Name)));
+            return (null, null, unknown);
         }
 
-        if (!q!.IsAccepting)
+        if (!q.IsAccepting)
         {
             return (null, null, Problems.ShuttingDown(http, api.RetryAfterSeconds));
         }
 
         var (body, problem) = await JsonBody.ReadAsync(http.Request, limit, validate).ConfigureAwait(false);
         return (q, body, problem);
+    }
+
+    /// <summary>The one lookup of a route's queue: the queue, or the problem that names the configured ones.</summary>
+    private static bool TryFind(
+        QueueEngine engine, string name, [NotNullWhen(true)] out WorkQueue? queue, [NotNullWhen(false)] out ProblemHttpResult? unknown)
+    {
+        unknown = engine.TryGetQueue(name, out queue) ? null : Problems.UnknownQueue(name, engine.Queues.Select(x => x.Name));
+        return queue is not null;
     }
 
     private static async Task<Results<AcceptedJson<EnqueueResponse>, ProblemHttpResult>> Enqueue(
@@ -116,13 +125,15 @@ internal static class QueueEndpoints
             return problem;
         }
 
-        var status = engine.Enqueue(queue, body!, out var message);
+        // Enqueued on the queue in hand: a durable store answers after its commit, the memory store at once.
+        var message = q!.NewMessage(body!);
+        var status = await q.EnqueueAsync(message, http.RequestAborted).ConfigureAwait(false);
         if (status != EnqueueStatus.Accepted)
         {
-            return Problems.Refused(http, status, q!, api.RetryAfterSeconds);
+            return Problems.Refused(http, status, q, api.RetryAfterSeconds);
         }
 
-        var id = message!.Id; // Formatted on each read: once is enough.
+        var id = message.Id; // Formatted on each read: once is enough.
         return new AcceptedJson<EnqueueResponse>($"/queues/{queue}/messages/{id}", new EnqueueResponse(id, queue, MessageStatus.Queued));
     }
 
@@ -143,13 +154,14 @@ internal static class QueueEndpoints
             return invalid;
         }
 
-        var status = engine.EnqueueBatch(queue, items!, out var messages);
+        var messages = q!.NewBatch(items!);
+        var status = await q.EnqueueBatchAsync(messages, http.RequestAborted).ConfigureAwait(false);
         if (status != EnqueueStatus.Accepted)
         {
-            return Problems.Refused(http, status, q!, api.RetryAfterSeconds);
+            return Problems.Refused(http, status, q, api.RetryAfterSeconds);
         }
 
-        var ids = new string[messages.Count];
+        var ids = new string[messages.Length];
         for (var i = 0; i < ids.Length; i++)
         {
             ids[i] = messages[i].Id;
@@ -160,19 +172,19 @@ internal static class QueueEndpoints
 
     private static Results<Ok<MessageView>, ProblemHttpResult> GetMessage(string queue, string id, QueueEngine engine)
     {
-        if (!engine.TryGetQueue(queue, out var q))
+        if (!TryFind(engine, queue, out var q, out var unknown))
         {
-            return Problems.UnknownQueue(queue, engine.Queues.Select(x => x.Name));
+            return unknown;
         }
 
-        return q!.TryGetMessage(id, out var m) ? TypedResults.Ok(MessageView.From(m!)) : Problems.UnknownMessage(queue, id);
+        return q.TryGetMessage(id, out var m) ? TypedResults.Ok(MessageView.From(m!)) : Problems.UnknownMessage(queue, id);
     }
 
     private static Ok<IReadOnlyList<QueueView>> ListQueues(QueueEngine engine) =>
         TypedResults.Ok<IReadOnlyList<QueueView>>(engine.Queues.Select(QueueView.From).ToList());
 
     private static Results<Ok<QueueView>, ProblemHttpResult> GetQueue(string queue, QueueEngine engine) =>
-        engine.TryGetQueue(queue, out var q) ? TypedResults.Ok(QueueView.From(q!)) : Problems.UnknownQueue(queue, engine.Queues.Select(x => x.Name));
+        TryFind(engine, queue, out var q, out var unknown) ? TypedResults.Ok(QueueView.From(q)) : unknown;
 
     private static Results<Ok<QueueView>, ProblemHttpResult> Pause(string queue, QueueEngine engine) =>
         Apply(queue, engine, static q => q.Pause());
@@ -182,44 +194,59 @@ internal static class QueueEndpoints
 
     private static Results<Ok<QueueView>, ProblemHttpResult> Apply(string queue, QueueEngine engine, Action<WorkQueue> action)
     {
-        if (!engine.TryGetQueue(queue, out var q))
+        if (!TryFind(engine, queue, out var q, out var unknown))
         {
-            return Problems.UnknownQueue(queue, engine.Queues.Select(x => x.Name));
+            return unknown;
         }
 
-        action(q!);
-        return TypedResults.Ok(QueueView.From(q!));
+        action(q);
+        return TypedResults.Ok(QueueView.From(q));
     }
 
     private static Results<Ok<IReadOnlyList<MessageView>>, ProblemHttpResult> DeadLetters(string queue, QueueEngine engine, int? limit)
     {
-        if (!engine.TryGetQueue(queue, out var q))
+        if (!TryFind(engine, queue, out var q, out var unknown))
         {
-            return Problems.UnknownQueue(queue, engine.Queues.Select(x => x.Name));
+            return unknown;
         }
 
         var take = Math.Clamp(limit ?? 100, 1, 10_000);
-        return TypedResults.Ok<IReadOnlyList<MessageView>>(q!.DeadLetters(take).Select(MessageView.From).ToList());
+        return TypedResults.Ok<IReadOnlyList<MessageView>>(q.DeadLetters(take).Select(MessageView.From).ToList());
     }
 
-    private static Results<Accepted<EnqueueResponse>, ProblemHttpResult> Requeue(
-        string queue, string id, HttpContext http, QueueEngine engine, IOptions<ApiOptions> options) =>
-        engine.Requeue(queue, id) switch
+    private static async Task<Results<Accepted<EnqueueResponse>, ProblemHttpResult>> Requeue(
+        string queue, string id, HttpContext http, QueueEngine engine, IOptions<ApiOptions> options)
+    {
+        if (!TryFind(engine, queue, out var q, out var unknown))
+        {
+            return unknown;
+        }
+
+        return await q.RequeueAsync(id, http.RequestAborted).ConfigureAwait(false) switch
         {
             DeadLetterResult.Done => TypedResults.Accepted($"/queues/{queue}/messages/{id}", new EnqueueResponse(id, queue, MessageStatus.Queued)),
-            DeadLetterResult.UnknownQueue => Problems.UnknownQueue(queue, engine.Queues.Select(x => x.Name)),
             DeadLetterResult.NotFound => NoDeadLetter(queue, id),
-            DeadLetterResult.QueueFull => Problems.Full(http, queue, engine.TryGetQueue(queue, out var q) ? q!.Options.Capacity : 0, options.Value.RetryAfterSeconds),
+            DeadLetterResult.QueueFull => Problems.Full(http, queue, q.Options.Capacity, options.Value.RetryAfterSeconds),
+            DeadLetterResult.StorageUnavailable => Problems.StorageUnavailable(http, options.Value.RetryAfterSeconds),
             _ => Problems.ShuttingDown(http, options.Value.RetryAfterSeconds),
         };
+    }
 
-    private static Results<NoContent, ProblemHttpResult> DeleteDeadLetter(string queue, string id, QueueEngine engine) =>
-        engine.DeleteDeadLetter(queue, id) switch
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteDeadLetter(
+        string queue, string id, HttpContext http, QueueEngine engine, IOptions<ApiOptions> options)
+    {
+        if (!TryFind(engine, queue, out var q, out var unknown))
+        {
+            return unknown;
+        }
+
+        return await q.DeleteDeadLetterAsync(id, http.RequestAborted).ConfigureAwait(false) switch
         {
             DeadLetterResult.Done => TypedResults.NoContent(),
-            DeadLetterResult.UnknownQueue => Problems.UnknownQueue(queue, engine.Queues.Select(x => x.Name)),
+            DeadLetterResult.StorageUnavailable => Problems.StorageUnavailable(http, options.Value.RetryAfterSeconds),
             _ => NoDeadLetter(queue, id),
         };
+    }
 
     private static ProblemHttpResult NoDeadLetter(string queue, string id) => Problems.Make(
         StatusCodes.Status404NotFound,

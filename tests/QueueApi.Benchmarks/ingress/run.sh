@@ -29,10 +29,12 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+# The service's own start-up plus the bare /bench/echo route, hosted by the benchmark program (IngressHost.cs).
 if [ "${NO_BUILD:-0}" != 1 ]; then
-  dotnet build "$root/src/QueueApi/QueueApi.csproj" -c Release -v quiet -nologo >/dev/null
+  dotnet build "$root/tests/QueueApi.Benchmarks/QueueApi.Benchmarks.csproj" -c Release -v quiet -nologo >/dev/null
 fi
-dll="$root/src/QueueApi/bin/Release/net10.0/QueueApi.dll"
+dll=${HOST_DLL:-"$root/tests/QueueApi.Benchmarks/bin/Release/net10.0/QueueApi.Benchmarks.dll"}
+host_args=${HOST_ARGS-host}
 
 free_port() {
   local p
@@ -43,14 +45,15 @@ free_port() {
   echo "no free port found" >&2; exit 1
 }
 
-# start_service KEY=VALUE...: the service on a free loopback port, logging at Warning.
+# start_service KEY=VALUE...: the service on a free loopback port, logging at Warning. BenchmarkEndpoints maps
+# /bench/echo in builds from before the route moved to the benchmark's host (HOST_DLL=.../QueueApi.dll HOST_ARGS=).
 start_service() {
   port=$(free_port)
   base="http://127.0.0.1:$port"
   (cd "$(dirname "$dll")" && exec env ASPNETCORE_ENVIRONMENT=Production \
     Logging__LogLevel__Default=Warning Logging__LogLevel__Microsoft.AspNetCore=Warning \
     QueueApi__Api__BenchmarkEndpoints=true "$@" \
-    dotnet "$dll" --urls "$base" >"$work/service.log" 2>&1) &
+    dotnet "$dll" $host_args --urls "$base" >"$work/service.log" 2>&1) &
   pid=$!
   for _ in $(seq 1 300); do
     if curl -fs "$base/health/ready" >/dev/null 2>&1; then return; fi
