@@ -13,6 +13,7 @@ public sealed class AttemptTimeoutTests
     [Fact]
     public async Task ThrowingTokenCallbackDoesNotKillTheSupervisor()
     {
+        var time = FakeClock.Create();
         using var engine = TestEngine.Create(
             new DelegateHandler((context, ct) =>
             {
@@ -28,10 +29,13 @@ public sealed class AttemptTimeoutTests
             {
                 q.Workers = 1;
                 q.AttemptTimeout = TimeSpan.FromMilliseconds(200);
-            });
+                q.StuckGrace = TimeSpan.FromHours(1); // the clock runs ahead of the threads here; being stuck is not the subject
+            },
+            time: time);
 
         var message = engine.Enqueue();
-        TestEngine.WaitFor(() => message.IsFinished, "the message to time out once and then succeed");
+        TestEngine.WaitFor(() => message.Status == MessageStatus.Processing, "the first attempt to start");
+        time.AdvanceUntil(() => message.IsFinished, TimeSpan.FromMilliseconds(50), "the message to time out once and then succeed");
         Assert.Equal(MessageStatus.Succeeded, message.Status);
 
         // A live supervisor carries out a stop and completes with a report; a dead one would have faulted it.
@@ -45,6 +49,7 @@ public sealed class AttemptTimeoutTests
     public void AFinishedAttemptsTokenIsNotCancelledByALaterAttemptsTimeout()
     {
         var staleFired = false;
+        var time = FakeClock.Create();
         using var engine = TestEngine.Create(
             new DelegateHandler((context, ct) =>
             {
@@ -61,12 +66,14 @@ public sealed class AttemptTimeoutTests
                 q.Workers = 1;
                 q.MaxAttempts = 1;
                 q.AttemptTimeout = TimeSpan.FromMilliseconds(200);
-            });
+                q.StuckGrace = TimeSpan.FromHours(1); // the clock runs ahead of the threads here; being stuck is not the subject
+            },
+            time: time);
 
         var first = engine.Enqueue("{\"first\":1}");
         TestEngine.WaitFor(() => first.Status == MessageStatus.Succeeded, "the first message to succeed");
         var second = engine.Enqueue("{\"second\":1}");
-        TestEngine.WaitFor(() => second.IsFinished, "the second message to time out");
+        time.AdvanceUntil(() => second.IsFinished, TimeSpan.FromMilliseconds(50), "the second message to time out");
 
         Assert.Equal(MessageStatus.DeadLettered, second.Status);
         Assert.False(Volatile.Read(ref staleFired), "the first message's token callback ran when the second message timed out");

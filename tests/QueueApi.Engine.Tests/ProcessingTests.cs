@@ -141,7 +141,7 @@ public sealed class ProcessingTests
     [Fact]
     public void RetryingMessageShowsItsNextAttemptAndItsWorkerShowsRetrying()
     {
-        using var gate = new ManualResetEventSlim();
+        var time = FakeClock.Create();
         using var engine = TestEngine.Create(
             new DelegateHandler((ctx, _) => ctx.Attempt == 1 ? throw new InvalidOperationException("first") : ValueTask.CompletedTask),
             q =>
@@ -149,7 +149,8 @@ public sealed class ProcessingTests
                 q.Workers = 1;
                 q.BaseDelay = TimeSpan.FromSeconds(2);
                 q.MaxDelay = TimeSpan.FromSeconds(2);
-            });
+            },
+            time: time);
 
         var message = engine.Enqueue();
 
@@ -160,8 +161,10 @@ public sealed class ProcessingTests
         Assert.Equal(Workers.WorkerState.Retrying, worker.State);
         Assert.Same(message, worker.CurrentMessage);
         Assert.Equal(1, engine.Queues.Single().Counts().Retrying);
+        Assert.InRange(message.NextAttemptAt!.Value, time.GetUtcNow(), time.GetUtcNow() + TimeSpan.FromSeconds(2));
 
-        TestEngine.WaitFor(() => message.Status == MessageStatus.Succeeded, "the retry to succeed");
+        // The backoff is on the engine's clock: nothing happens until it passes.
+        time.AdvanceUntil(() => message.Status == MessageStatus.Succeeded, TimeSpan.FromMilliseconds(250), "the retry to succeed");
         Assert.Equal(2, message.Attempts);
     }
 
@@ -169,6 +172,7 @@ public sealed class ProcessingTests
     public void AttemptTimeoutCancelsTheHandlersToken()
     {
         var cancelled = 0;
+        var time = FakeClock.Create();
         using var engine = TestEngine.Create(
             new DelegateHandler(async (_, ct) =>
             {
@@ -186,11 +190,13 @@ public sealed class ProcessingTests
             {
                 q.AttemptTimeout = TimeSpan.FromMilliseconds(100);
                 q.MaxAttempts = 2;
-            });
+                q.StuckGrace = TimeSpan.FromHours(1); // the clock runs ahead of the threads here; being stuck is not the subject
+            },
+            time: time);
 
         var message = engine.Enqueue();
 
-        TestEngine.WaitFor(() => message.IsFinished, "the message to finish");
+        time.AdvanceUntil(() => message.IsFinished, TimeSpan.FromMilliseconds(25), "the message to finish");
         Assert.Equal(MessageStatus.DeadLettered, message.Status);
         Assert.Equal(2, Volatile.Read(ref cancelled));
         Assert.Contains("Timeout", message.Error, StringComparison.Ordinal);
@@ -201,6 +207,7 @@ public sealed class ProcessingTests
     {
         // One worker, so the second message runs on the same worker whose token the timeout cancelled.
         var tokens = new System.Collections.Concurrent.ConcurrentQueue<bool>();
+        var time = FakeClock.Create();
         using var engine = TestEngine.Create(
             new DelegateHandler(async (context, ct) =>
             {
@@ -215,10 +222,12 @@ public sealed class ProcessingTests
                 q.Workers = 1;
                 q.AttemptTimeout = TimeSpan.FromMilliseconds(100);
                 q.MaxAttempts = 1;
-            });
+                q.StuckGrace = TimeSpan.FromHours(1); // the clock runs ahead of the threads here; being stuck is not the subject
+            },
+            time: time);
 
         var slow = engine.Enqueue("\"slow\"");
-        TestEngine.WaitFor(() => slow.IsFinished, "the slow message to time out");
+        time.AdvanceUntil(() => slow.IsFinished, TimeSpan.FromMilliseconds(25), "the slow message to time out");
         var fast = engine.Enqueue("\"fast\"");
         TestEngine.WaitFor(() => fast.IsFinished, "the fast message to finish");
 

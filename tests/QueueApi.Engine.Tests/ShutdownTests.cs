@@ -75,17 +75,25 @@ public sealed class ShutdownTests
     [Fact]
     public async Task DrainDeadlineCancelsWhatIsStillRunningAndDropsTheRest()
     {
+        var time = FakeClock.Create();
         using var engine = TestEngine.Create(
             Sleeping(30_000),
             q => q.Workers = 1,
-            o => o.Shutdown.DrainTimeout = TimeSpan.FromMilliseconds(200));
+            o =>
+            {
+                o.Shutdown.DrainTimeout = TimeSpan.FromMilliseconds(200);
+                o.Shutdown.CancelGrace = TimeSpan.FromHours(1); // the clock runs ahead of the threads; the grace is not the subject
+            },
+            time);
         var running = engine.Enqueue();
         var waiting = engine.Enqueue();
         TestEngine.WaitFor(() => running.Status == MessageStatus.Processing, "the first message to start");
 
         engine.RequestStop(ShutdownMode.Drain);
+        var waited = time.AdvanceUntil(() => engine.Completion.IsCompleted, TimeSpan.FromMilliseconds(50), "the drain deadline to pass");
         var report = await engine.Completion.WaitAsync(TestEngine.Timeout, TestContext.Current.CancellationToken);
 
+        Assert.True(waited >= TimeSpan.FromMilliseconds(200), $"the drain ended after {waited} of its 200 ms");
         Assert.Equal(MessageStatus.Failed, running.Status);
         Assert.Equal(MessageStatus.Dropped, waiting.Status);
         Assert.Equal(1, report.Queues["q"].DroppedReasons["drain deadline passed"]);

@@ -63,25 +63,32 @@ public sealed class SupervisorTests
     {
         var limit = TimeSpan.FromMilliseconds(300);
         var grace = TimeSpan.FromMilliseconds(200);
-        using var engine = TestEngine.Create(DelegateHandler.Ok(), q =>
-        {
-            q.AttemptTimeout = limit;
-            q.StuckGrace = grace;
-        });
+        var time = FakeClock.Create();
+        using var engine = TestEngine.Create(
+            DelegateHandler.Ok(),
+            q =>
+            {
+                q.AttemptTimeout = limit;
+                q.StuckGrace = grace;
+            },
+            time: time);
         var fatal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         engine.FatalStop += _ => fatal.TrySetResult();
-        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var start = time.GetTimestamp();
 
         Assert.True(engine.HangWorker("q-1"));
         TestEngine.WaitFor(() => engine.Workers.First().IsHung, "the worker to hang");
         Assert.True(engine.IsLive(out _), "busy within its limit is not stuck");
+        time.Advance(limit + grace - TimeSpan.FromMilliseconds(10));
+        Assert.True(engine.IsLive(out _), "past its limit but within the grace is not stuck yet");
 
-        await fatal.Task.WaitAsync(TestEngine.Timeout, TestContext.Current.CancellationToken);
-        var detected = watch.Elapsed;
+        time.AdvanceUntil(() => fatal.Task.IsCompleted, TimeSpan.FromMilliseconds(10), "the supervisor to find the worker stuck");
+        var detected = time.GetElapsedTime(start);
 
         Assert.False(engine.IsLive(out var why));
         Assert.Contains("q-1", why, StringComparison.Ordinal);
         Assert.True(detected >= limit + grace, $"detected after {detected}, before the limit");
+        time.AdvanceUntil(() => engine.Completion.IsCompleted, TimeSpan.FromMilliseconds(100), "the wind-down to give up on the hung worker");
         var report = await engine.Completion.WaitAsync(TestEngine.Timeout, TestContext.Current.CancellationToken);
         Assert.Equal(QueueEngine.ExitCodeWorkerStuck, report.ExitCode);
         Assert.Equal(StopReason.WorkerStuck, report.Reason);
@@ -95,6 +102,7 @@ public sealed class SupervisorTests
     public async Task HandlerIgnoringItsTokenPastTheGraceIsStuckAndNamesTheMessage(bool blocksWhereTheTokenFires)
     {
         using var release = new ManualResetEventSlim();
+        var time = FakeClock.Create();
         using var engine = TestEngine.Create(
             blocksWhereTheTokenFires ? BlocksAfterItsTokenFires(release) : new DelegateHandler((_, _) =>
             {
@@ -106,11 +114,14 @@ public sealed class SupervisorTests
                 q.Workers = 1;
                 q.AttemptTimeout = TimeSpan.FromMilliseconds(200);
                 q.StuckGrace = TimeSpan.FromMilliseconds(200);
-            });
+            },
+            time: time);
         try
         {
             var message = engine.Enqueue();
+            TestEngine.WaitFor(() => message.Status == MessageStatus.Processing, "the message to start");
 
+            time.AdvanceUntil(() => engine.Completion.IsCompleted, TimeSpan.FromMilliseconds(50), "the stuck worker to wind the engine down");
             var report = await engine.Completion.WaitAsync(TestEngine.Timeout, TestContext.Current.CancellationToken);
 
             Assert.Equal(StopReason.WorkerStuck, report.Reason);
@@ -130,6 +141,7 @@ public sealed class SupervisorTests
     {
         using var release = new ManualResetEventSlim();
         using var started = new ManualResetEventSlim();
+        var time = FakeClock.Create();
         using var engine = TestEngine.Create(
             new DelegateHandler((_, ct) =>
             {
@@ -137,10 +149,12 @@ public sealed class SupervisorTests
                 release.Wait(TimeSpan.FromSeconds(20), ct);
                 return ValueTask.CompletedTask;
             }),
-            q => q.AttemptTimeout = TimeSpan.FromSeconds(20));
+            q => q.AttemptTimeout = TimeSpan.FromSeconds(20),
+            time: time);
         var message = engine.Enqueue();
         Assert.True(started.Wait(TestEngine.Timeout, TestContext.Current.CancellationToken));
 
+        time.Advance(TimeSpan.FromSeconds(19)); // most of its limit, on the engine's clock
         Assert.True(engine.IsLive(out _));
         Assert.Equal(WorkerState.Busy, engine.Workers.Single(w => w.Id == message.WorkerId).State);
 

@@ -25,6 +25,9 @@ internal sealed partial class Supervisor : ISupervisor
     private readonly ManualResetEventSlim _attention = new(false);
     private readonly Lock _stopLock = new();
     private readonly Thread _thread;
+    // Rings on the engine's clock when the supervisor's next look is due: with the system clock it merely doubles
+    // the wait's own timeout; with a test's fake clock it is what wakes the supervisor when time is advanced.
+    private readonly ITimer _alarm;
     private CountdownEvent _running = new(1);
     private WorkQueue[] _queues = [];
     private Worker[] _workers = [];
@@ -40,6 +43,7 @@ internal sealed partial class Supervisor : ISupervisor
         _logger = logger;
         Life = new Lifecycle(options, time);
         _thread = new Thread(Supervise) { Name = "queueapi supervisor", IsBackground = true };
+        _alarm = time.CreateTimer(static s => ((ManualResetEventSlim)s!).Set(), _attention, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
     public CancellationToken ShutdownToken => _shutdown.Token;
@@ -161,7 +165,7 @@ internal sealed partial class Supervisor : ISupervisor
         {
             while (true)
             {
-                _attention.Wait(NextLook());
+                _attention.Wait(Alarm(NextLook()));
                 _attention.Reset();
                 CheckStuck();
                 if (FirstFailure is { } f)
@@ -214,6 +218,13 @@ internal sealed partial class Supervisor : ISupervisor
         var remaining = earliest == long.MaxValue ? Heartbeat : _time.GetElapsedTime(_time.GetTimestamp(), earliest);
         remaining = remaining < _shortestLimit ? remaining : _shortestLimit;
         return remaining <= TimeSpan.Zero ? TimeSpan.Zero : remaining + TimeSpan.FromMilliseconds(1);
+    }
+
+    /// <summary>Sets the alarm to ring after <paramref name="wait"/> on the engine's clock; returns the wait.</summary>
+    private TimeSpan Alarm(TimeSpan wait)
+    {
+        _alarm.Change(wait, Timeout.InfiniteTimeSpan);
+        return wait;
     }
 
     private void CheckStuck()
@@ -299,7 +310,7 @@ internal sealed partial class Supervisor : ISupervisor
             }
 
             var next = NextLook();
-            var hit = WaitHandle.WaitAny(handles, next < remaining ? next : remaining);
+            var hit = WaitHandle.WaitAny(handles, Alarm(next < remaining ? next : remaining));
             if (hit == 1)
             {
                 _attention.Reset();

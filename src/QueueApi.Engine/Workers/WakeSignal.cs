@@ -34,4 +34,16 @@ internal sealed class WakeSignal(CancellationToken shutdown)
         old.Dispose();
         return _wake.Token;
     }
+
+    /// <summary>
+    /// Sleeps for <paramref name="duration"/> on the engine's clock (a test's fake one too: its timer wakes this
+    /// thread when time is advanced), or until a wake; the wait's own bound is the same duration.
+    /// </summary>
+    public void Sleep(CancellationToken token, TimeSpan duration, TimeProvider time)
+    {
+        using (time.CreateTimer(static s => ((WakeSignal)s!).Wake(), this, duration, Timeout.InfiniteTimeSpan))
+        {
+            token.WaitHandle.WaitOne(duration);
+        }
+    }
 }

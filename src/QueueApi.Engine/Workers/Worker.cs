@@ -169,7 +169,7 @@ public sealed partial class Worker : IRetryObserver
                 // The circuit is open: the queue backs off as a whole instead of burning its messages.
                 SetState(WorkerState.BackingOff);
                 _lastFinish = 0;
-                wake.WaitHandle.WaitOne(backOff);
+                _wake.Sleep(wake, backOff, _time);
                 continue;
             }
 

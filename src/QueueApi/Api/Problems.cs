@@ -25,31 +25,32 @@ internal static class Problems
         "Unknown worker",
         $"There is no worker '{id}'. GET /workers lists them.");
 
-    public static ProblemHttpResult Full(HttpContext http, string queue, int capacity, int retryAfter)
-    {
-        http.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return Make(
-            StatusCodes.Status429TooManyRequests,
-            "Queue full",
-            $"Queue '{queue}' holds its capacity of {capacity} messages. Retry after {retryAfter} s, or raise QueueApi:Queues:{queue}:Capacity.");
-    }
+    public static ProblemHttpResult Full(HttpContext http, string queue, int capacity, int retryAfter) => RetryLater(
+        http,
+        retryAfter,
+        StatusCodes.Status429TooManyRequests,
+        "Queue full",
+        $"Queue '{queue}' holds its capacity of {capacity} messages. Retry after {retryAfter} s, or raise QueueApi:Queues:{queue}:Capacity.");
 
-    public static ProblemHttpResult ShuttingDown(HttpContext http, int retryAfter)
-    {
-        http.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return Make(
-            StatusCodes.Status503ServiceUnavailable,
-            "Shutting down",
-            $"The service is shutting down and accepts no new messages. Retry after {retryAfter} s against another instance.");
-    }
+    public static ProblemHttpResult ShuttingDown(HttpContext http, int retryAfter) => RetryLater(
+        http,
+        retryAfter,
+        StatusCodes.Status503ServiceUnavailable,
+        "Shutting down",
+        $"The service is shutting down and accepts no new messages. Retry after {retryAfter} s against another instance.");
 
-    public static ProblemHttpResult StorageUnavailable(HttpContext http, int retryAfter)
+    public static ProblemHttpResult StorageUnavailable(HttpContext http, int retryAfter) => RetryLater(
+        http,
+        retryAfter,
+        StatusCodes.Status503ServiceUnavailable,
+        "Storage unavailable",
+        $"The message store could not save the request, so nothing was stored. Retry after {retryAfter} s; GET /health/ready says when the store answers again.");
+
+    /// <summary>A problem that tells the client, in a Retry-After header too, when to try again.</summary>
+    private static ProblemHttpResult RetryLater(HttpContext http, int retryAfter, int status, string title, string detail)
     {
         http.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return Make(
-            StatusCodes.Status503ServiceUnavailable,
-            "Storage unavailable",
-            $"The message store could not save the request, so nothing was stored. Retry after {retryAfter} s; GET /health/ready says when the store answers again.");
+        return Make(status, title, detail);
     }
 
     /// <summary>Why a known queue refused a message: full, shutting down, or its store failed.</summary>

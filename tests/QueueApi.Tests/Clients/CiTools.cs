@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using QueueApi.Tests.Support;
 
 namespace QueueApi.Tests.Clients;
@@ -25,26 +24,13 @@ public static class CiTools
     /// With <paramref name="stdoutFile"/>, standard output goes to that file through the shell: Node
     /// truncates big output written to a pipe when a CLI calls <c>process.exit</c>, but not to a file.
     /// </summary>
-    public static async Task<ToolRun> RunAsync(string file, IEnumerable<string> arguments, TimeSpan timeout, string? stdoutFile = null)
+    public static Task<ToolRun> RunAsync(string file, IEnumerable<string> arguments, TimeSpan timeout, string? stdoutFile = null)
     {
-        var info = new ProcessStartInfo(stdoutFile is null ? file : "/bin/sh")
-        {
-            WorkingDirectory = ServiceProcess.RepositoryRoot(),
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
+        var shell = stdoutFile is null ? [] : new[] { "-c", "exec \"$0\" \"$@\" > \"$TOOL_STDOUT\"", file };
+        var info = ChildProcess.Info(stdoutFile is null ? file : "/bin/sh", shell.Concat(arguments));
         if (stdoutFile is not null)
         {
-            info.ArgumentList.Add("-c");
-            info.ArgumentList.Add("exec \"$0\" \"$@\" > \"$TOOL_STDOUT\"");
-            info.ArgumentList.Add(file);
             info.Environment["TOOL_STDOUT"] = stdoutFile;
-        }
-
-        foreach (var a in arguments)
-        {
-            info.ArgumentList.Add(a);
         }
 
         // Offline and quiet: no telemetry, no update checks, no browser downloads.
@@ -52,28 +38,6 @@ public static class CiTools
         info.Environment["REDOCLY_SUPPRESS_UPDATE_NOTICE"] = "true";
         info.Environment["PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD"] = "1";
         info.Environment["NO_COLOR"] = "1";
-
-        using var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {file}.");
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        cts.CancelAfter(timeout);
-        // Read the streams whole (not line by line): JSON output must come back byte for byte.
-        var stdout = process.StandardOutput.ReadToEndAsync(cts.Token);
-        var stderr = process.StandardError.ReadToEndAsync(cts.Token);
-        try
-        {
-            await process.WaitForExitAsync(cts.Token);
-            var output = await stdout;
-            return new ToolRun(process.ExitCode, stdoutFile is null ? output : await File.ReadAllTextAsync(stdoutFile, cts.Token), await stderr);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{Path.GetFileName(file)} did not finish within {timeout}.");
-        }
+        return ChildProcess.RunAsync(info, timeout, stdoutFile);
     }
-}
-
-public sealed record ToolRun(int ExitCode, string Stdout, string Stderr)
-{
-    public override string ToString() => $"exit code {ExitCode}\nstdout:\n{Stdout}\nstderr:\n{Stderr}";
 }

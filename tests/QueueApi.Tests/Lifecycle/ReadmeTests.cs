@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 using QueueApi.Tests.Support;
 
@@ -24,14 +23,10 @@ public sealed partial class ReadmeTests
         await using var service = await ServiceProcess.StartAsync();
         script = script.Replace("http://localhost:5080", service.BaseAddress.ToString().TrimEnd('/'), StringComparison.Ordinal);
 
-        var info = new ProcessStartInfo("bash", ["-euo", "pipefail", "-c", script]) { RedirectStandardOutput = true, RedirectStandardError = true };
-        using var bash = Process.Start(info)!;
-        var output = bash.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-        var errors = bash.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-        await bash.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
-        var printed = await output;
+        var bash = await ChildProcess.RunAsync(ChildProcess.Info("bash", ["-euo", "pipefail", "-c", script]), TimeSpan.FromSeconds(60));
+        var printed = bash.Stdout;
 
-        Assert.True(bash.ExitCode == 0, $"the README block failed ({bash.ExitCode}): {await errors}\n{printed}");
+        Assert.True(bash.ExitCode == 0, $"the README block failed ({bash.ExitCode}): {bash.Stderr}\n{printed}");
         Assert.Contains("HTTP/1.1 202 Accepted", printed, StringComparison.Ordinal);
         Assert.Contains("\"status\":\"processing\"", printed, StringComparison.Ordinal);
         Assert.Contains("\"status\":\"deadLettered\"", printed, StringComparison.Ordinal);

@@ -40,16 +40,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     {
         var port = FreePort();
         var dll = ServiceDll();
-        var info = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = Path.GetDirectoryName(dll)!,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        info.ArgumentList.Add(dll);
-        info.ArgumentList.Add("--urls");
-        info.ArgumentList.Add($"http://127.0.0.1:{port}");
+        var info = ChildProcess.Info("dotnet", [dll, "--urls", $"http://127.0.0.1:{port}"], Path.GetDirectoryName(dll)!);
         info.Environment["ASPNETCORE_ENVIRONMENT"] = aspnetEnvironment;
         info.Environment["Logging__Console__FormatterName"] = "simple";
         foreach (var (k, v) in environment ?? new Dictionary<string, string>())
@@ -73,36 +64,11 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// </summary>
     public static async Task<(int ExitCode, string Output)> RunUntilExitAsync(string url, IDictionary<string, string>? environment, TimeSpan timeout)
     {
-        var info = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = Path.GetDirectoryName(ServiceDll())!,
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-        };
-        info.ArgumentList.Add(ServiceDll());
-        info.ArgumentList.Add("--urls");
-        info.ArgumentList.Add(url);
-        info.Environment["Logging__Console__FormatterName"] = "simple";
-        foreach (var (k, v) in environment ?? new Dictionary<string, string>())
-        {
-            info.Environment[k] = v;
-        }
-
-        using var process = Process.Start(info) ?? throw new InvalidOperationException("Could not start the service.");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(timeout);
-        try
-        {
-            await process.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"The service did not exit within {timeout}. Output:\n{await stdout}\n{await stderr}");
-        }
-
-        return (process.ExitCode, $"{await stdout}\n{await stderr}");
+        var dll = ServiceDll();
+        var env = new Dictionary<string, string>(environment ?? new Dictionary<string, string>());
+        env.TryAdd("Logging__Console__FormatterName", "simple");
+        var run = await ChildProcess.RunAsync(ChildProcess.Info("dotnet", [dll, "--urls", url], Path.GetDirectoryName(dll)!, env), timeout);
+        return (run.ExitCode, $"{run.Stdout}\n{run.Stderr}");
     }
 
     /// <summary>Sends SIGTERM, as Kubernetes or Ctrl+C would.</summary>

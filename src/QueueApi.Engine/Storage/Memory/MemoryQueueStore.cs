@@ -63,64 +63,49 @@ internal sealed class MemoryQueueStore : IQueueStore
     public ValueTask<EnqueueStatus> EnqueueAsync(QueueMessage message, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
-        // Counting ourselves in lets StopAccepting wait for adds in progress before it completes the line.
-        Interlocked.Increment(ref _enqueuers);
-        try
+        using var intake = EnterIntake();
+        if (!_accepting)
         {
-            if (!_accepting)
-            {
-                return new(EnqueueStatus.ShuttingDown);
-            }
-
-            _index.Add(message);
-            if (!_ready.TryAdd(message))
-            {
-                _index.Remove(message);
-                return new(EnqueueStatus.Full);
-            }
-
-            Interlocked.Increment(ref _accepted);
-            return new(EnqueueStatus.Accepted);
+            return new(EnqueueStatus.ShuttingDown);
         }
-        finally
+
+        _index.Add(message);
+        if (!_ready.TryAdd(message))
         {
-            Interlocked.Decrement(ref _enqueuers);
+            _index.Remove(message);
+            return new(EnqueueStatus.Full);
         }
+
+        Interlocked.Increment(ref _accepted);
+        return new(EnqueueStatus.Accepted);
     }
 
     public ValueTask<EnqueueStatus> EnqueueBatchAsync(IReadOnlyList<QueueMessage> messages, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(messages);
-        Interlocked.Increment(ref _enqueuers);
-        try
+        using var intake = EnterIntake();
+        if (!_accepting)
         {
-            if (!_accepting)
-            {
-                return new(EnqueueStatus.ShuttingDown);
-            }
+            return new(EnqueueStatus.ShuttingDown);
+        }
 
+        for (var i = 0; i < messages.Count; i++)
+        {
+            _index.Add(messages[i]);
+        }
+
+        if (!_ready.TryAddRange(messages))
+        {
             for (var i = 0; i < messages.Count; i++)
             {
-                _index.Add(messages[i]);
+                _index.Remove(messages[i]);
             }
 
-            if (!_ready.TryAddRange(messages))
-            {
-                for (var i = 0; i < messages.Count; i++)
-                {
-                    _index.Remove(messages[i]);
-                }
-
-                return new(EnqueueStatus.Full);
-            }
-
-            Interlocked.Add(ref _accepted, messages.Count);
-            return new(EnqueueStatus.Accepted);
+            return new(EnqueueStatus.Full);
         }
-        finally
-        {
-            Interlocked.Decrement(ref _enqueuers);
-        }
+
+        Interlocked.Add(ref _accepted, messages.Count);
+        return new(EnqueueStatus.Accepted);
     }
 
     public void StopAccepting()
@@ -225,37 +210,30 @@ internal sealed class MemoryQueueStore : IQueueStore
             return new(DeadLetterResult.NotFound);
         }
 
-        Interlocked.Increment(ref _enqueuers);
-        try
+        using var intake = EnterIntake();
+        var result = !_accepting ? DeadLetterResult.ShuttingDown : DeadLetterResult.Done;
+        if (result == DeadLetterResult.Done)
         {
-            var result = !_accepting ? DeadLetterResult.ShuttingDown : DeadLetterResult.Done;
-            if (result == DeadLetterResult.Done)
+            // Move it from the dead-letter bucket to the queued one: accepted stays the same.
+            message.Status = MessageStatus.Queued;
+            message.Attempts = 0;
+            message.CompletedAt = null;
+            message.StartedAt = null;
+            message.WorkerId = null;
+            message.EnqueuedAt = _time.GetUtcNow();
+            Interlocked.Decrement(ref _deadLettered);
+            if (_ready.TryAdd(message))
             {
-                // Move it from the dead-letter bucket to the queued one: accepted stays the same.
-                message.Status = MessageStatus.Queued;
-                message.Attempts = 0;
-                message.CompletedAt = null;
-                message.StartedAt = null;
-                message.WorkerId = null;
-                message.EnqueuedAt = _time.GetUtcNow();
-                Interlocked.Decrement(ref _deadLettered);
-                if (_ready.TryAdd(message))
-                {
-                    return new(DeadLetterResult.Done);
-                }
-
-                Interlocked.Increment(ref _deadLettered);
-                message.Status = MessageStatus.DeadLettered;
-                result = DeadLetterResult.QueueFull;
+                return new(DeadLetterResult.Done);
             }
 
-            _deadLetters.Put(message);
-            return new(result);
+            Interlocked.Increment(ref _deadLettered);
+            message.Status = MessageStatus.DeadLettered;
+            result = DeadLetterResult.QueueFull;
         }
-        finally
-        {
-            Interlocked.Decrement(ref _enqueuers);
-        }
+
+        _deadLetters.Put(message);
+        return new(result);
     }
 
     public ValueTask<DeadLetterResult> DeleteDeadLetterAsync(string id, CancellationToken cancellationToken)
@@ -308,6 +286,18 @@ internal sealed class MemoryQueueStore : IQueueStore
 
         // Published last: whoever sees a final status also sees the books and lists that go with it.
         message.Status = status;
+    }
+
+    /// <summary>Counts an add in progress, so <see cref="StopAccepting"/> waits for it before it completes the line.</summary>
+    private IntakeScope EnterIntake()
+    {
+        Interlocked.Increment(ref _enqueuers);
+        return new IntakeScope(this);
+    }
+
+    private readonly struct IntakeScope(MemoryQueueStore store) : IDisposable
+    {
+        public void Dispose() => Interlocked.Decrement(ref store._enqueuers);
     }
 
     private void CountDropped(string reason)
