@@ -160,26 +160,19 @@ public sealed partial class QueueEngine : IDisposable
         _queues.TryGetValue(queueName, out var q) ? Await(q.DeleteDeadLetterAsync(id, CancellationToken.None)) : DeadLetterResult.UnknownQueue;
 
     /// <summary>Fault injection: the worker's loop throws. False when there is no such worker or it is not running.</summary>
-    public bool CrashWorker(string id)
-    {
-        if (!_workers.TryGetValue(id, out var w) || !w.Thread.IsAlive)
-        {
-            return false;
-        }
-
-        w.RequestCrash();
-        return true;
-    }
+    public bool CrashWorker(string id) => Inject(id, static w => w.RequestCrash());
 
     /// <summary>Fault injection: the worker blocks and ignores its token, so it becomes stuck.</summary>
-    public bool HangWorker(string id)
+    public bool HangWorker(string id) => Inject(id, static w => w.RequestHang());
+
+    private bool Inject(string id, Action<Worker> fault)
     {
         if (!_workers.TryGetValue(id, out var w) || !w.Thread.IsAlive)
         {
             return false;
         }
 
-        w.RequestHang();
+        fault(w);
         return true;
     }
 
@@ -242,11 +235,4 @@ public sealed partial class QueueEngine : IDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Queue engine started: {Queues} queues, {Workers} worker threads.")]
     private static partial void LogStarted(ILogger logger, int queues, int workers);
-
-    private sealed class NullMeterFactory : System.Diagnostics.Metrics.IMeterFactory
-    {
-        public System.Diagnostics.Metrics.Meter Create(System.Diagnostics.Metrics.MeterOptions options) => new(options);
-
-        public void Dispose() { }
-    }
 }
