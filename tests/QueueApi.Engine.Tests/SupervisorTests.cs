@@ -294,6 +294,37 @@ public sealed class SupervisorTests
         await Task.CompletedTask;
     }
 
+    [Fact]
+    public void WhenTheBreakHasPassedOnTheEnginesClockTheQueueProbesAndRecovers()
+    {
+        var failing = 1;
+        var time = FakeClock.Create();
+        using var engine = TestEngine.Create(
+            new DelegateHandler((_, _) => Volatile.Read(ref failing) == 1 ? throw new InvalidOperationException("down") : ValueTask.CompletedTask),
+            q =>
+            {
+                q.Workers = 1;
+                q.MaxAttempts = 1;
+                q.StuckGrace = TimeSpan.FromHours(1); // the clock runs ahead of the threads here; being stuck is not the subject
+                q.CircuitBreaker.MinimumThroughput = 2;
+                q.CircuitBreaker.FailureRatio = 0.5;
+                q.CircuitBreaker.BreakDuration = TimeSpan.FromSeconds(30);
+            },
+            time: time);
+        var queue = engine.Queues.Single();
+        var messages = Enumerable.Range(0, 10).Select(_ => engine.Enqueue()).ToList();
+        TestEngine.WaitFor(() => engine.Workers.Single().State == WorkerState.BackingOff, "the worker to back off");
+        var deadLettered = queue.Counts().DeadLettered;
+
+        Volatile.Write(ref failing, 0); // the handler's dependency is back; only the clock can tell the queue
+        var waited = time.AdvanceUntil(() => messages.All(m => m.IsFinished), TimeSpan.FromSeconds(5), "the queue to recover after its break");
+
+        Assert.True(waited >= TimeSpan.FromSeconds(30), $"the queue resumed after {waited}, before its 30 s break");
+        Assert.Equal("closed", queue.CircuitState);
+        Assert.Equal(deadLettered, queue.Counts().DeadLettered);
+        Assert.Equal(10 - deadLettered, queue.Counts().Succeeded);
+    }
+
     /// <summary>
     /// A hand-made wait: a TaskCompletionSource completed by a token registration (without
     /// RunContinuationsAsynchronously), so the slow clean-up after the await runs on whichever thread cancels the
