@@ -4,7 +4,7 @@ using QueueApi.Engine.Storage;
 namespace QueueApi.Engine.Tests.Storage;
 
 /// <summary>
-/// What a durable store adds to the contract: what it accepted survives the process. <see cref="QueueStoreContractTests.Reopen"/>
+/// What a durable store adds to the contract: what it accepted survives the process. <see cref="QueueStoreContractBase.Reopen"/>
 /// ends the storage the way a crash does (nothing settled, no stop), and the next open must find it all again.
 /// The in-memory store does not derive from this class: it makes no such promise.
 /// </summary>
