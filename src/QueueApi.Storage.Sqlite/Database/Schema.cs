@@ -1,0 +1,94 @@
+using Microsoft.Data.Sqlite;
+
+namespace QueueApi.Storage.Sqlite.Database;
+
+/// <summary>
+/// The schema, versioned with <c>PRAGMA user_version</c>: migration N takes a file from version N-1 to N, all in
+/// one transaction at start-up. A file from a newer version is refused, never downgraded.
+/// </summary>
+internal static class Schema
+{
+    // Status codes are the engine's MessageStatus values: 0 queued, 1 processing, 2 retrying, 3 succeeded,
+    // 4 failed, 5 dead-lettered, 6 dropped. Times are UTC ticks.
+    private static readonly string[] Migrations =
+    [
+        // 1: messages keyed by queue and their id's two numbers: ids arrive nearly in order, so inserts append
+        // to the right edge of their queue's range, and start-up reads a queue's rows in id order by key. No
+        // index on the active rows: the claim order lives in memory. Finished rows are indexed by completion
+        // for pruning and listing.
+        """
+        CREATE TABLE messages (
+            id_ms INTEGER NOT NULL,
+            id_seq INTEGER NOT NULL,
+            queue TEXT NOT NULL,
+            payload BLOB NOT NULL,
+            status INTEGER NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            crashes INTEGER NOT NULL DEFAULT 0,
+            enqueued_at INTEGER NOT NULL,
+            started_at INTEGER,
+            completed_at INTEGER,
+            next_attempt_at INTEGER,
+            worker TEXT,
+            error TEXT,
+            PRIMARY KEY (queue, id_ms, id_seq)
+        ) WITHOUT ROWID;
+        CREATE INDEX messages_finished ON messages (queue, completed_at) WHERE status IN (3, 4, 6);
+        CREATE INDEX messages_dead ON messages (queue, completed_at) WHERE status = 5;
+        CREATE TABLE books (
+            queue TEXT NOT NULL,
+            counter TEXT NOT NULL,
+            value INTEGER NOT NULL,
+            PRIMARY KEY (queue, counter)
+        ) WITHOUT ROWID;
+        CREATE TABLE queues (
+            queue TEXT NOT NULL PRIMARY KEY,
+            paused INTEGER NOT NULL DEFAULT 0
+        ) WITHOUT ROWID;
+        """,
+    ];
+
+    public static int CurrentVersion => Migrations.Length;
+
+    /// <summary>Brings the file up to <see cref="CurrentVersion"/>; returns the version it found.</summary>
+    public static int Migrate(SqliteConnection connection, string path)
+    {
+        var found = ReadVersion(connection);
+        if (found > CurrentVersion)
+        {
+            throw new StorageStartupException(
+                $"The database file '{path}' has schema version {found}, newer than this build knows ({CurrentVersion}): run a newer QueueApi, or restore a backup for this one.");
+        }
+
+        if (found == CurrentVersion)
+        {
+            return found;
+        }
+
+        using var transaction = connection.BeginTransaction();
+        for (var version = found + 1; version <= CurrentVersion; version++)
+        {
+            Execute(connection, transaction, Migrations[version - 1]);
+        }
+
+        // PRAGMA takes no parameters; the value is our own constant.
+        Execute(connection, transaction, $"PRAGMA user_version = {CurrentVersion};");
+        transaction.Commit();
+        return found;
+    }
+
+    public static int ReadVersion(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA user_version;";
+        return Convert.ToInt32(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static void Execute(SqliteConnection connection, SqliteTransaction transaction, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+}

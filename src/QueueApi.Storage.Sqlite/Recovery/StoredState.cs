@@ -1,0 +1,152 @@
+using System.Collections.Concurrent;
+using Microsoft.Data.Sqlite;
+using QueueApi.Storage.Sqlite.Database;
+
+namespace QueueApi.Storage.Sqlite.Recovery;
+
+/// <summary>
+/// Reads what the file holds: at start-up a queue's active messages in id order (the ready order to rebuild),
+/// its retained finished messages and dead letters, its books and pause flag; later, payloads at claim time.
+/// Readers use their own connections (WAL lets them read beside the writer), one per thread at a time.
+/// </summary>
+public sealed class StoredState(SqliteDatabase database) : IDisposable
+{
+    private readonly ConcurrentBag<PayloadReader> _readers = [];
+
+    /// <summary>Calls <paramref name="each"/> for every queued or retrying message of the queue, oldest id first.</summary>
+    public int ReadActive(string queue, Action<ActiveRow> each)
+    {
+        using var connection = database.OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT id_ms, id_seq, status, attempts, crashes, enqueued_at, next_attempt_at FROM messages
+            WHERE queue = $q AND status IN (0, 1, 2) ORDER BY id_ms, id_seq
+            """;
+        command.Parameters.AddWithValue("$q", queue);
+        using var reader = command.ExecuteReader();
+        var n = 0;
+        while (reader.Read())
+        {
+            each(new ActiveRow(
+                reader.GetInt64(0), (uint)reader.GetInt64(1), (StoredStatus)reader.GetInt32(2), reader.GetInt32(3), reader.GetInt32(4),
+                reader.GetInt64(5), reader.IsDBNull(6) ? null : reader.GetInt64(6)));
+            n++;
+        }
+
+        return n;
+    }
+
+    /// <summary>The queue's finished messages still stored (retained ones and dead letters), oldest completion first.</summary>
+    public List<StoredMessage> ReadFinished(string queue)
+    {
+        using var connection = database.OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT id_ms, id_seq, payload, enqueued_at, status, attempts, crashes, started_at, completed_at, worker, error
+            FROM messages WHERE queue = $q AND status >= 3 ORDER BY completed_at
+            """;
+        command.Parameters.AddWithValue("$q", queue);
+        using var reader = command.ExecuteReader();
+        var list = new List<StoredMessage>();
+        while (reader.Read())
+        {
+            list.Add(new StoredMessage(reader.GetInt64(0), (uint)reader.GetInt64(1), queue, (byte[])reader.GetValue(2), reader.GetInt64(3))
+            {
+                Status = (StoredStatus)reader.GetInt32(4),
+                Attempts = reader.GetInt32(5),
+                Crashes = reader.GetInt32(6),
+                StartedAt = reader.IsDBNull(7) ? null : reader.GetInt64(7),
+                CompletedAt = reader.IsDBNull(8) ? null : reader.GetInt64(8),
+                Worker = reader.IsDBNull(9) ? null : reader.GetString(9),
+                Error = reader.IsDBNull(10) ? null : reader.GetString(10),
+            });
+        }
+
+        return list;
+    }
+
+    /// <summary>The queue's counters (accepted, succeeded, failed, dead_lettered, dropped:&lt;reason&gt;).</summary>
+    public Dictionary<string, long> ReadBooks(string queue)
+    {
+        using var connection = database.OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT counter, value FROM books WHERE queue = $q";
+        command.Parameters.AddWithValue("$q", queue);
+        using var reader = command.ExecuteReader();
+        var books = new Dictionary<string, long>(StringComparer.Ordinal);
+        while (reader.Read())
+        {
+            books[reader.GetString(0)] = reader.GetInt64(1);
+        }
+
+        return books;
+    }
+
+    public bool ReadPaused(string queue)
+    {
+        using var connection = database.OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT paused FROM queues WHERE queue = $q";
+        command.Parameters.AddWithValue("$q", queue);
+        return command.ExecuteScalar() is long paused && paused != 0;
+    }
+
+    /// <summary>One message's payload (a recovered message's, read when a worker claims it); null if gone.</summary>
+    public byte[]? ReadPayload(string queue, long idMs, uint idSeq)
+    {
+        if (!_readers.TryTake(out var reader))
+        {
+            reader = new PayloadReader(database.OpenConnection());
+        }
+
+        try
+        {
+            return reader.Read(queue, idMs, idSeq);
+        }
+        finally
+        {
+            _readers.Add(reader);
+        }
+    }
+
+    public void Dispose()
+    {
+        while (_readers.TryTake(out var reader))
+        {
+            reader.Dispose();
+        }
+    }
+
+    private sealed class PayloadReader : IDisposable
+    {
+        private readonly SqliteConnection _connection;
+        private readonly SqliteCommand _command;
+        private readonly SqliteParameter _queue;
+        private readonly SqliteParameter _ms;
+        private readonly SqliteParameter _seq;
+
+        public PayloadReader(SqliteConnection connection)
+        {
+            _connection = connection;
+            _command = connection.CreateCommand();
+            _command.CommandText = "SELECT payload FROM messages WHERE queue = $q AND id_ms = $ms AND id_seq = $seq";
+            _queue = _command.Parameters.Add(new SqliteParameter { ParameterName = "$q" });
+            _ms = _command.Parameters.Add(new SqliteParameter { ParameterName = "$ms" });
+            _seq = _command.Parameters.Add(new SqliteParameter { ParameterName = "$seq" });
+        }
+
+        public byte[]? Read(string queue, long idMs, uint idSeq)
+        {
+            _queue.Value = queue;
+            _ms.Value = idMs;
+            _seq.Value = (long)idSeq;
+            return _command.ExecuteScalar() as byte[];
+        }
+
+        public void Dispose()
+        {
+            _command.Dispose();
+            _connection.Dispose();
+        }
+    }
+}

@@ -1,0 +1,254 @@
+using System.Collections.Concurrent;
+using Microsoft.Data.Sqlite;
+using QueueApi.Storage.Sqlite.Database;
+
+namespace QueueApi.Storage.Sqlite.Writing;
+
+/// <summary>
+/// The one thread that writes the database. Callers hand it units and wait (bounded) for their tasks; it takes
+/// every unit waiting, writes them in one transaction and completes them after the commit, so concurrent
+/// requests share a commit and nobody pays a transaction of their own. While it commits, the next group gathers.
+/// A failed group is rolled back whole and its units fail with <see cref="SqliteStorageException"/>; the thread
+/// lives on and tries the next group.
+/// </summary>
+public sealed class GroupCommitWriter : IDisposable
+{
+    private const int MaxUnitsPerGroup = 4096;
+    private const int MinPruneSlack = 64;
+    private static readonly TimeSpan IdleWait = TimeSpan.FromSeconds(1);
+
+    private readonly SqliteDatabase _database;
+    private readonly ConcurrentQueue<WriteUnit> _pending = new();
+    private readonly ConcurrentDictionary<string, int> _retainFinished = new(StringComparer.Ordinal);
+    private readonly ManualResetEventSlim _signal = new(false, spinCount: 0);
+    private readonly List<WriteUnit> _group = new(256);
+    private readonly SqliteConnection _connection;
+    private readonly RowWriter _rows;
+    private readonly Thread _thread;
+    private int _sleeping;
+    private long _transactions;
+    private long _units;
+    private long _faults;
+    private volatile bool _stopping;
+    private volatile bool _closed;
+    private volatile string? _lastFault;
+
+    public GroupCommitWriter(SqliteDatabase database, string threadName = "queueapi-sqlite-writer")
+    {
+        _database = database;
+        _connection = database.OpenConnection();
+        _rows = new RowWriter(_connection);
+        LoadFinishedCounts();
+        _thread = new Thread(Run) { Name = threadName, IsBackground = true };
+        _thread.Start();
+    }
+
+    /// <summary>Transactions committed so far (one per group, plus pruning).</summary>
+    public long Transactions => Interlocked.Read(ref _transactions);
+
+    /// <summary>Units committed so far.</summary>
+    public long Units => Interlocked.Read(ref _units);
+
+    /// <summary>Groups that failed and were rolled back.</summary>
+    public long Faults => Interlocked.Read(ref _faults);
+
+    /// <summary>The last storage fault's message, for readiness; null once a later group commits.</summary>
+    public string? LastFault => _lastFault;
+
+    public bool IsRunning => _thread.IsAlive && !_closed;
+
+    /// <summary>Test hook: while unset, the writer waits (at most 10 s) before taking a group.</summary>
+    internal ManualResetEventSlim? HoldGroups { get; set; }
+
+    /// <summary>Keeps at most <paramref name="finished"/> finished rows of the queue; older ones are deleted.</summary>
+    public void SetRetention(string queue, int finished) => _retainFinished[queue] = finished;
+
+    /// <summary>Queues one row change; the task completes once it is committed.</summary>
+    public Task Write(WriteOp op) => Submit(new WriteUnit(op));
+
+    /// <summary>Queues changes that commit together or not at all (a batch request).</summary>
+    public Task Write(IReadOnlyList<WriteOp> ops) => Submit(new WriteUnit(ops));
+
+    /// <summary>Writes what is pending, then stops the thread; false if it did not finish in time.</summary>
+    public bool Stop(TimeSpan timeout)
+    {
+        _stopping = true;
+        _signal.Set();
+        var joined = _thread.Join(timeout);
+        _closed = true;
+        FailPending();
+        return joined;
+    }
+
+    public void Dispose()
+    {
+        if (!Stop(TimeSpan.FromSeconds(10)))
+        {
+            return; // The thread still uses the connection: leave it to the process's end.
+        }
+
+        _rows.Dispose();
+        _connection.Dispose();
+        _signal.Dispose();
+    }
+
+    private Task Submit(WriteUnit unit)
+    {
+        if (_closed || _stopping)
+        {
+            unit.Fail(new SqliteStorageException($"The database file '{_database.Path}' is closed: the service is stopping."));
+            return unit.Completion;
+        }
+
+        _pending.Enqueue(unit);
+        // Pairs with the writer's fence between announcing its sleep and its last look: no wake-up is lost.
+        Interlocked.MemoryBarrier();
+        if (Volatile.Read(ref _sleeping) != 0)
+        {
+            _signal.Set();
+        }
+
+        if (_closed)
+        {
+            FailPending(); // Raced with Stop: nobody will write it.
+        }
+
+        return unit.Completion;
+    }
+
+    private void Run()
+    {
+        while (true)
+        {
+            if (!_pending.TryDequeue(out var first))
+            {
+                if (_stopping)
+                {
+                    return;
+                }
+
+                Volatile.Write(ref _sleeping, 1);
+                Interlocked.MemoryBarrier();
+                if (_pending.IsEmpty && !_stopping)
+                {
+                    _signal.Wait(IdleWait);
+                }
+
+                _signal.Reset();
+                Volatile.Write(ref _sleeping, 0);
+                continue;
+            }
+
+            // Test hook: lets a test gather a group before it is written.
+            HoldGroups?.Wait(TimeSpan.FromSeconds(10));
+            _group.Add(first);
+            while (_group.Count < MaxUnitsPerGroup && _pending.TryDequeue(out var next))
+            {
+                _group.Add(next);
+            }
+
+            CommitGroup();
+            _group.Clear();
+            Prune();
+        }
+    }
+
+    private void CommitGroup()
+    {
+        try
+        {
+            using (var transaction = _rows.Begin())
+            {
+                foreach (var unit in _group)
+                {
+                    unit.ApplyTo(_rows);
+                }
+
+                _rows.FlushBooks();
+                transaction.Commit();
+            }
+
+            _rows.Committed();
+            _lastFault = null;
+            Interlocked.Increment(ref _transactions);
+            Interlocked.Add(ref _units, _group.Count);
+            foreach (var unit in _group)
+            {
+                unit.Succeed();
+            }
+        }
+#pragma warning disable CA1031 // The writer must outlive any fault of one group: its units fail, the thread goes on.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            // Disposing the transaction rolled it back (SQLite may have done so already on a full disk).
+            _rows.RolledBack();
+            Interlocked.Increment(ref _faults);
+            var error = new SqliteStorageException($"The database file '{_database.Path}' could not be written ({ex.Message.TrimEnd('.')}): nothing of this request was kept; try again later.", ex);
+            _lastFault = error.Message;
+            foreach (var unit in _group)
+            {
+                unit.Fail(error);
+            }
+        }
+    }
+
+    /// <summary>Deletes the oldest finished rows of queues over their retention, in batches, so the file stops growing.</summary>
+    private void Prune()
+    {
+        foreach (var (queue, stored) in _rows.Finished)
+        {
+            var keep = _retainFinished.TryGetValue(queue, out var n) ? n : int.MaxValue;
+            var slack = Math.Max(MinPruneSlack, keep / 8);
+            if (stored <= (long)keep + slack)
+            {
+                continue;
+            }
+
+            try
+            {
+                var excess = stored - keep;
+                using var command = _connection.CreateCommand();
+                command.CommandText = """
+                    DELETE FROM messages WHERE queue = $q AND (id_ms, id_seq) IN (
+                        SELECT id_ms, id_seq FROM messages WHERE queue = $q AND status IN (3, 4, 6) ORDER BY completed_at LIMIT $n)
+                    """;
+                command.Parameters.AddWithValue("$q", queue);
+                command.Parameters.AddWithValue("$n", excess);
+                var deleted = command.ExecuteNonQuery();
+                _rows.Finished[queue] = stored - deleted;
+                Interlocked.Increment(ref _transactions);
+            }
+            catch (SqliteException ex)
+            {
+                // A full disk can refuse even a delete; the rows stay and the next group tries again.
+                _lastFault = $"The database file '{_database.Path}' could not be pruned: {ex.Message}";
+            }
+
+            return; // One queue per group keeps the writer's pauses short.
+        }
+    }
+
+    private void LoadFinishedCounts()
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = """
+            SELECT queue, count(*), 0 FROM messages WHERE status IN (3, 4, 6) GROUP BY queue
+            UNION ALL SELECT queue, count(*), 1 FROM messages WHERE status = 5 GROUP BY queue
+            """;
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            var target = reader.GetInt32(2) == 0 ? _rows.Finished : _rows.Dead;
+            target[reader.GetString(0)] = reader.GetInt64(1);
+        }
+    }
+
+    private void FailPending()
+    {
+        while (_pending.TryDequeue(out var unit))
+        {
+            unit.Fail(new SqliteStorageException($"The database file '{_database.Path}' is closed: the service is stopping."));
+        }
+    }
+}

@@ -1,0 +1,43 @@
+namespace QueueApi.Storage.Sqlite.Writing;
+
+/// <summary>
+/// What one caller waits for: one or more row changes that commit together or not at all (a batch request is one
+/// unit). Its task completes after the commit, on the thread pool, so no continuation runs on the writer's thread.
+/// </summary>
+internal sealed class WriteUnit
+{
+    private readonly WriteOp _single;
+    private readonly IReadOnlyList<WriteOp>? _many;
+    private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public WriteUnit(WriteOp op) => _single = op;
+
+    public WriteUnit(IReadOnlyList<WriteOp> ops) => _many = ops;
+
+    public Task Completion => _done.Task;
+
+    public int Count => _many?.Count ?? 1;
+
+    public void ApplyTo(RowWriter rows)
+    {
+        if (_many is null)
+        {
+            rows.Apply(in _single);
+            return;
+        }
+
+        for (var i = 0; i < _many.Count; i++)
+        {
+            rows.Apply(_many[i]);
+        }
+    }
+
+    public void Succeed() => _done.TrySetResult();
+
+    public void Fail(Exception error)
+    {
+        _done.TrySetException(error);
+        // Callers that fire and forget (finishes) never look: observe it here so it does not surface as unobserved.
+        _ = _done.Task.Exception;
+    }
+}

@@ -1,0 +1,49 @@
+using QueueApi.Storage.Sqlite;
+using QueueApi.Storage.Sqlite.Database;
+using QueueApi.Storage.Sqlite.Writing;
+
+namespace QueueApi.Storage.Sqlite.Tests;
+
+/// <summary>A database file in its own temporary folder, deleted with the folder at the end.</summary>
+internal sealed class TempDatabase : IDisposable
+{
+    private static long s_nextId = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+    public TempDatabase()
+    {
+        Folder = Directory.CreateTempSubdirectory("queueapi-sqlite-").FullName;
+        Options = new SqliteStorageOptions { Path = Path.Combine("data", "queueapi.db") };
+    }
+
+    public string Folder { get; }
+
+    public SqliteStorageOptions Options { get; }
+
+    public string FilePath => Path.Combine(Folder, "data", "queueapi.db");
+
+    public SqliteDatabase Open() => SqliteDatabase.Open(Options, Folder);
+
+    /// <summary>A new queued message with a fresh id.</summary>
+    public static StoredMessage Message(string queue = "q", string payload = "{\"n\":1}") =>
+        new(Interlocked.Increment(ref s_nextId), 7, queue, System.Text.Encoding.UTF8.GetBytes(payload), DateTime.UtcNow.Ticks);
+
+    public static async Task WriteAll(GroupCommitWriter writer, IEnumerable<WriteOp> ops)
+    {
+        foreach (var op in ops)
+        {
+            await writer.Write(op).WaitAsync(TimeSpan.FromSeconds(10));
+        }
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(Folder, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A file still open by a failed test: the temp folder is cleaned by the OS later.
+        }
+    }
+}
