@@ -24,6 +24,9 @@ switch (mode)
         return 0;
     case "host":
         return IngressHost.Run(rest);
+    case "sqlite":
+        SqliteStartup.Run();
+        return 0;
     case "all":
         RunHandoff(rest);
         Split.Run();
@@ -31,7 +34,7 @@ switch (mode)
         MemoryPerMessage.Run();
         return 0;
     default:
-        Console.Error.WriteLine($"Unknown mode '{mode}'. Use: handoff | split | lifecycle | memory | all | host");
+        Console.Error.WriteLine($"Unknown mode '{mode}'. Use: handoff | split | lifecycle | memory | sqlite | all | host");
         return 2;
 }
 

@@ -24,7 +24,6 @@ public sealed class GroupCommitWriter : IDisposable
     private readonly List<WriteUnit> _group = new(256);
     private readonly SqliteConnection _connection;
     private readonly RowWriter _rows;
-    private readonly Thread _thread;
     private int _sleeping;
     private long _transactions;
     private long _units;
@@ -39,8 +38,8 @@ public sealed class GroupCommitWriter : IDisposable
         _connection = database.OpenConnection();
         _rows = new RowWriter(_connection);
         LoadFinishedCounts();
-        _thread = new Thread(Run) { Name = threadName, IsBackground = true };
-        _thread.Start();
+        Thread = new Thread(Run) { Name = threadName, IsBackground = true };
+        Thread.Start();
     }
 
     /// <summary>Transactions committed so far (one per group, plus pruning).</summary>
@@ -55,7 +54,10 @@ public sealed class GroupCommitWriter : IDisposable
     /// <summary>The last storage fault's message, for readiness; null once a later group commits.</summary>
     public string? LastFault => _lastFault;
 
-    public bool IsRunning => _thread.IsAlive && !_closed;
+    /// <summary>The writer's thread, for the supervisor (and tests) to watch.</summary>
+    public Thread Thread { get; }
+
+    public bool IsRunning => Thread.IsAlive && !_closed;
 
     /// <summary>Test hook: while unset, the writer waits (at most 10 s) before taking a group.</summary>
     internal ManualResetEventSlim? HoldGroups { get; set; }
@@ -74,7 +76,7 @@ public sealed class GroupCommitWriter : IDisposable
     {
         _stopping = true;
         _signal.Set();
-        var joined = _thread.Join(timeout);
+        var joined = Thread.Join(timeout);
         _closed = true;
         FailPending();
         return joined;

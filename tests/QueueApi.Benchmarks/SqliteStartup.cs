@@ -1,0 +1,103 @@
+using System.Diagnostics;
+using QueueApi.Storage.Sqlite;
+using QueueApi.Storage.Sqlite.Database;
+using QueueApi.Storage.Sqlite.Recovery;
+using QueueApi.Storage.Sqlite.Writing;
+
+namespace QueueApi.Benchmarks;
+
+/// <summary>
+/// The SQLite store's scale figures: a start-up that finds a million queued messages (time, memory), and the file
+/// size after a million processed messages with the default retention (it settles, because finished rows are pruned).
+/// </summary>
+internal static class SqliteStartup
+{
+    private const int Messages = 1_000_000;
+    private const int Batch = 1_000;
+    private static readonly byte[] Payload = """{"orderId":12345,"action":"ship"}"""u8.ToArray();
+
+    public static void Run()
+    {
+        var folder = Directory.CreateTempSubdirectory("queueapi-bench-sqlite-").FullName;
+        try
+        {
+            var options = new SqliteStorageOptions { Path = "queueapi.db" };
+            var path = Path.Combine(folder, "queueapi.db");
+            var written = Fill(options, folder, processAll: false);
+            Console.WriteLine($"sqlite: wrote {Messages:N0} queued messages in batches of {Batch}: {Messages / written.TotalSeconds:N0} msg/s, file {Size(path)}");
+
+            var before = Resident();
+            var clock = Stopwatch.StartNew();
+            using (var database = SqliteDatabase.Open(options, folder))
+            {
+                var opened = clock.Elapsed;
+                StartupRecovery.Run(database, _ => CrashPolicy.Default, DateTime.UtcNow.Ticks);
+                using var state = new StoredState(database);
+                var rows = new List<ActiveRow>();
+                state.ReadActive("bench", rows.Add);
+                clock.Stop();
+                Console.WriteLine($"sqlite: start-up with {rows.Count:N0} queued: {clock.Elapsed.TotalSeconds:N2} s (open, check, migrate {opened.TotalSeconds:N2} s), resident {before / 1e6:N0} MB -> {Resident() / 1e6:N0} MB");
+                GC.KeepAlive(rows);
+            }
+
+            File.Delete(path);
+            var processed = Fill(options, folder, processAll: true);
+            Console.WriteLine($"sqlite: {Messages:N0} enqueued, claimed and finished (RetainFinished 1000): {Messages / processed.TotalSeconds:N0} msg/s; file settles at {Size(path)} (+ WAL {Size(path + "-wal")})");
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    private static TimeSpan Fill(SqliteStorageOptions options, string folder, bool processAll)
+    {
+        using var database = SqliteDatabase.Open(options, folder);
+        using var writer = new GroupCommitWriter(database);
+        writer.SetRetention("bench", 1_000);
+        var clock = Stopwatch.StartNew();
+        var ms = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var now = DateTime.UtcNow.Ticks;
+        var pending = new List<Task>();
+        for (var start = 0; start < Messages; start += Batch)
+        {
+            var inserts = new WriteOp[Batch];
+            for (var i = 0; i < Batch; i++)
+            {
+                inserts[i] = WriteOp.Insert(new StoredMessage(ms, (uint)(start + i), "bench", Payload, now));
+            }
+
+            pending.Add(writer.Write(inserts));
+            if (processAll)
+            {
+                var claims = new WriteOp[Batch * 2];
+                for (var i = 0; i < Batch; i++)
+                {
+                    claims[2 * i] = WriteOp.Claim(ms, (uint)(start + i), "bench", 1, now, "bench-0");
+                    claims[(2 * i) + 1] = WriteOp.Finish(ms, (uint)(start + i), "bench", StoredStatus.Succeeded, now + start + i, null);
+                }
+
+                pending.Add(writer.Write(claims));
+            }
+
+            if (pending.Count > 64)
+            {
+                Task.WaitAll(pending.ToArray(), TimeSpan.FromMinutes(1));
+                pending.Clear();
+            }
+        }
+
+        Task.WaitAll(pending.ToArray(), TimeSpan.FromMinutes(1));
+        return clock.Elapsed;
+    }
+
+    private static long Resident()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        using var process = Process.GetCurrentProcess();
+        return process.WorkingSet64;
+    }
+
+    private static string Size(string path) => File.Exists(path) ? $"{new FileInfo(path).Length / 1e6:N1} MB" : "0 MB";
+}

@@ -1,0 +1,153 @@
+using Microsoft.Data.Sqlite;
+using QueueApi.Storage.Sqlite.Recovery;
+using QueueApi.Storage.Sqlite.Writing;
+
+namespace QueueApi.Storage.Sqlite.Tests;
+
+public sealed class GroupCommitWriterTests
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
+
+    [Fact]
+    public async Task ConcurrentWritesShareTransactionsAndAllCommit()
+    {
+        using var temp = new TempDatabase();
+        using var database = temp.Open();
+        using var writer = new GroupCommitWriter(database);
+        using var hold = new ManualResetEventSlim(false);
+        writer.HoldGroups = hold;
+
+        var messages = Enumerable.Range(0, 500).Select(_ => TempDatabase.Message()).ToArray();
+        var writes = messages.AsParallel().Select(m => writer.Write(WriteOp.Insert(m))).ToArray();
+        hold.Set();
+        await Task.WhenAll(writes).WaitAsync(Bound, TestContext.Current.CancellationToken);
+
+        Assert.Equal(500, writer.Units);
+        Assert.True(writer.Transactions < 50, $"{writer.Transactions} transactions for 500 writes");
+        using var state = new StoredState(database);
+        Assert.Equal(500, state.ReadActive("q", _ => { }));
+        Assert.Equal(500, state.ReadBooks("q")[WriteOp.Accepted]);
+    }
+
+    [Fact]
+    public void TheWriterIsOneNamedBackgroundThread()
+    {
+        using var temp = new TempDatabase();
+        using var database = temp.Open();
+        using var writer = new GroupCommitWriter(database, "sqlite-writer-under-test");
+
+        Assert.Equal("sqlite-writer-under-test", writer.Thread.Name);
+        Assert.True(writer.Thread.IsBackground);
+        Assert.True(writer.IsRunning);
+    }
+
+    [Fact]
+    public async Task ABatchCommitsWhollyAndMovesTheBooksOnce()
+    {
+        using var temp = new TempDatabase();
+        using var database = temp.Open();
+        using var writer = new GroupCommitWriter(database);
+        var batch = Enumerable.Range(0, 100).Select(_ => WriteOp.Insert(TempDatabase.Message())).ToArray();
+
+        await writer.Write(batch).WaitAsync(Bound, TestContext.Current.CancellationToken);
+
+        using var state = new StoredState(database);
+        Assert.Equal(100, state.ReadBooks("q")[WriteOp.Accepted]);
+        Assert.Equal(1, writer.Transactions);
+    }
+
+    [Fact]
+    public async Task AFullDiskFailsTheGroupWithAStorageErrorKeepsNothingOfItAndTheWriterGoesOn()
+    {
+        using var temp = new TempDatabase();
+        using (temp.Open())
+        {
+            // Created at the normal size first; the cap applies to the connections opened next.
+        }
+
+        temp.Options.MaxPageCount = 40;
+        using var database = temp.Open();
+        using var writer = new GroupCommitWriter(database);
+        var committed = 0;
+        SqliteStorageException? failure = null;
+        for (var i = 0; i < 1000 && failure is null; i++)
+        {
+            var batch = Enumerable.Range(0, 10).Select(_ => WriteOp.Insert(TempDatabase.Message(payload: new string('x', 400)))).ToArray();
+            try
+            {
+                await writer.Write(batch).WaitAsync(Bound, TestContext.Current.CancellationToken);
+                committed += batch.Length;
+            }
+            catch (SqliteStorageException ex)
+            {
+                failure = ex;
+            }
+        }
+
+        Assert.NotNull(failure);
+        Assert.Contains(temp.FilePath, failure.Message, StringComparison.Ordinal);
+        Assert.IsType<SqliteException>(failure.InnerException);
+        Assert.NotNull(writer.LastFault);
+        Assert.True(writer.IsRunning);
+
+        // Nothing half-written: the rows and the books hold exactly the committed batches.
+        using var state = new StoredState(database);
+        Assert.Equal(committed, state.ReadActive("q", _ => { }));
+        Assert.Equal(committed, state.ReadBooks("q")[WriteOp.Accepted]);
+
+        // The writer lives on: a change that needs no new page commits, and clears the fault.
+        await writer.Write(WriteOp.SetPaused("q", false)).WaitAsync(Bound, TestContext.Current.CancellationToken);
+        Assert.Null(writer.LastFault);
+    }
+
+    [Fact]
+    public async Task WritesAfterStopFailWithAStorageError()
+    {
+        using var temp = new TempDatabase();
+        using var database = temp.Open();
+        using var writer = new GroupCommitWriter(database);
+        Assert.True(writer.Stop(Bound));
+
+        await Assert.ThrowsAsync<SqliteStorageException>(() => writer.Write(WriteOp.Insert(TempDatabase.Message())).WaitAsync(Bound, TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task StopWritesWhatIsPendingFirst()
+    {
+        using var temp = new TempDatabase();
+        using var database = temp.Open();
+        var writer = new GroupCommitWriter(database);
+        var writes = Enumerable.Range(0, 200).Select(_ => writer.Write(WriteOp.Insert(TempDatabase.Message()))).ToArray();
+        writer.Dispose();
+
+        await Task.WhenAll(writes).WaitAsync(Bound, TestContext.Current.CancellationToken);
+        using var state = new StoredState(database);
+        Assert.Equal(200, state.ReadActive("q", _ => { }));
+    }
+
+    [Fact]
+    public async Task FinishedRowsBeyondRetentionArePrunedSoTheFileStopsGrowing()
+    {
+        using var temp = new TempDatabase();
+        using var database = temp.Open();
+        using var writer = new GroupCommitWriter(database);
+        writer.SetRetention("q", 100);
+
+        var messages = Enumerable.Range(0, 2000).Select(_ => TempDatabase.Message()).ToArray();
+        await writer.Write(messages.Select(WriteOp.Insert).ToArray()).WaitAsync(Bound, TestContext.Current.CancellationToken);
+        var now = DateTime.UtcNow.Ticks;
+        for (var i = 0; i < messages.Length; i += 100)
+        {
+            var finishes = messages.Skip(i).Take(100).Select((m, j) => WriteOp.Finish(m.IdMs, m.IdSeq, m.Queue, StoredStatus.Succeeded, now + i + j, null)).ToArray();
+            await writer.Write(finishes).WaitAsync(Bound, TestContext.Current.CancellationToken);
+        }
+
+        using var state = new StoredState(database);
+        var kept = state.ReadFinished("q");
+        Assert.InRange(kept.Count, 100, 100 + 64 + 100);
+        // The newest are the ones kept.
+        Assert.Equal(messages[^1].IdMs, kept[^1].IdMs);
+        // The books still count every success.
+        Assert.Equal(2000, state.ReadBooks("q")[WriteOp.Succeeded]);
+    }
+}
