@@ -159,7 +159,8 @@ public sealed class GroupCommitWriter : IDisposable
     {
         try
         {
-            using (var transaction = _rows.Begin())
+            _rows.Begin();
+            try
             {
                 foreach (var unit in _group)
                 {
@@ -167,7 +168,12 @@ public sealed class GroupCommitWriter : IDisposable
                 }
 
                 _rows.FlushBooks();
-                transaction.Commit();
+                _rows.Commit();
+            }
+            catch
+            {
+                _rows.Rollback();
+                throw;
             }
 
             _rows.Committed();
@@ -183,8 +189,7 @@ public sealed class GroupCommitWriter : IDisposable
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            // Disposing the transaction rolled it back (SQLite may have done so already on a full disk).
-            _rows.RolledBack();
+                        _rows.RolledBack();
             Interlocked.Increment(ref _faults);
             var error = new SqliteStorageException($"The database file '{_database.Path}' could not be written ({ex.Message.TrimEnd('.')}): nothing of this request was kept; try again later.", ex);
             _lastFault = error.Message;

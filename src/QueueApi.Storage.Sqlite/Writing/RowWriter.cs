@@ -8,36 +8,37 @@ namespace QueueApi.Storage.Sqlite.Writing;
 /// </summary>
 internal sealed class RowWriter : IDisposable
 {
-    private const string ByKey = " WHERE queue = $q AND id_ms = $ms AND id_seq = $seq";
+    private const string ByKey = " WHERE queue = ?1 AND id_ms = ?2 AND id_seq = ?3";
 
     private readonly SqliteConnection _connection;
     private readonly Dictionary<(string Queue, string Counter), long> _books = [];
     private readonly Dictionary<string, long> _finishedDelta = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _deadDelta = new(StringComparer.Ordinal);
-    private readonly Statement _insert;
-    private readonly Statement _claim;
-    private readonly Statement _retry;
-    private readonly Statement _finish;
-    private readonly Statement _release;
-    private readonly Statement _crash;
-    private readonly Statement _requeue;
-    private readonly Statement _delete;
-    private readonly Statement _paused;
-    private readonly Statement _count;
+    private readonly RawStatement _insert;
+    private readonly RawStatement _claim;
+    private readonly RawStatement _retry;
+    private readonly RawStatement _finish;
+    private readonly RawStatement _release;
+    private readonly RawStatement _crash;
+    private readonly RawStatement _requeue;
+    private readonly RawStatement _delete;
+    private readonly RawStatement _paused;
+    private readonly RawStatement _count;
 
+    // Parameters by position: ?1 queue, ?2 id_ms, ?3 id_seq, then each statement's own.
     public RowWriter(SqliteConnection connection)
     {
         _connection = connection;
-        _insert = new(connection, "INSERT INTO messages (id_ms, id_seq, queue, payload, status, enqueued_at) VALUES ($ms, $seq, $q, $p, 0, $t)", "$ms", "$seq", "$q", "$p", "$t");
-        _claim = new(connection, "UPDATE messages SET status = 1, attempts = $n, started_at = $t, worker = $w, next_attempt_at = NULL" + ByKey, "$ms", "$seq", "$q", "$n", "$t", "$w");
-        _retry = new(connection, "UPDATE messages SET status = 2, next_attempt_at = $next, error = $e" + ByKey, "$ms", "$seq", "$q", "$next", "$e");
-        _finish = new(connection, "UPDATE messages SET status = $s, completed_at = $t, error = $e, next_attempt_at = NULL" + ByKey, "$ms", "$seq", "$q", "$s", "$t", "$e");
-        _release = new(connection, "UPDATE messages SET status = 0, worker = NULL" + ByKey, "$ms", "$seq", "$q");
-        _crash = new(connection, "UPDATE messages SET crashes = crashes + 1" + ByKey, "$ms", "$seq", "$q");
-        _requeue = new(connection, "UPDATE messages SET status = 0, attempts = 0, crashes = 0, enqueued_at = $t, started_at = NULL, completed_at = NULL, next_attempt_at = NULL, worker = NULL, error = NULL" + ByKey, "$ms", "$seq", "$q", "$t");
-        _delete = new(connection, "DELETE FROM messages" + ByKey, "$ms", "$seq", "$q");
-        _paused = new(connection, "INSERT INTO queues (queue, paused) VALUES ($q, $n) ON CONFLICT (queue) DO UPDATE SET paused = excluded.paused", "$q", "$n");
-        _count = new(connection, "INSERT INTO books (queue, counter, value) VALUES ($q, $c, $n) ON CONFLICT (queue, counter) DO UPDATE SET value = value + excluded.value", "$q", "$c", "$n");
+        _insert = new(connection, "INSERT INTO messages (queue, id_ms, id_seq, payload, status, enqueued_at) VALUES (?1, ?2, ?3, ?4, 0, ?5)");
+        _claim = new(connection, "UPDATE messages SET status = 1, attempts = ?4, started_at = ?5, worker = ?6, next_attempt_at = NULL" + ByKey);
+        _retry = new(connection, "UPDATE messages SET status = 2, next_attempt_at = ?4, error = ?5" + ByKey);
+        _finish = new(connection, "UPDATE messages SET status = ?4, completed_at = ?5, error = ?6, next_attempt_at = NULL" + ByKey);
+        _release = new(connection, "UPDATE messages SET status = 0, worker = NULL" + ByKey);
+        _crash = new(connection, "UPDATE messages SET crashes = crashes + 1" + ByKey);
+        _requeue = new(connection, "UPDATE messages SET status = 0, attempts = 0, crashes = 0, enqueued_at = ?4, started_at = NULL, completed_at = NULL, next_attempt_at = NULL, worker = NULL, error = NULL" + ByKey);
+        _delete = new(connection, "DELETE FROM messages" + ByKey);
+        _paused = new(connection, "INSERT INTO queues (queue, paused) VALUES (?1, ?2) ON CONFLICT (queue) DO UPDATE SET paused = excluded.paused");
+        _count = new(connection, "INSERT INTO books (queue, counter, value) VALUES (?1, ?2, ?3) ON CONFLICT (queue, counter) DO UPDATE SET value = value + excluded.value");
     }
 
     /// <summary>Finished rows (succeeded, failed, dropped) stored per queue, as of the last commit.</summary>
@@ -46,15 +47,17 @@ internal sealed class RowWriter : IDisposable
     /// <summary>Dead letters stored per queue, as of the last commit.</summary>
     public Dictionary<string, long> Dead { get; } = new(StringComparer.Ordinal);
 
-    public SqliteTransaction Begin()
-    {
-        var transaction = _connection.BeginTransaction();
-        foreach (var statement in Statements())
-        {
-            statement.Command.Transaction = transaction;
-        }
+    public void Begin() => RawStatement.Execute(_connection.Handle!, "BEGIN");
 
-        return transaction;
+    public void Commit() => RawStatement.Execute(_connection.Handle!, "COMMIT");
+
+    /// <summary>Rolls the group back, if SQLite has not already done so (it may, on a full disk).</summary>
+    public void Rollback()
+    {
+        if (SQLitePCL.raw.sqlite3_get_autocommit(_connection.Handle!) == 0)
+        {
+            RawStatement.Execute(_connection.Handle!, "ROLLBACK");
+        }
     }
 
     public void Apply(in WriteOp op)
@@ -62,39 +65,39 @@ internal sealed class RowWriter : IDisposable
         switch (op.Kind)
         {
             case WriteKind.Insert:
-                _insert.Run(op.IdMs, op.IdSeq, op.Queue, op.Payload!, op.Time);
+                Key(_insert, op).Bind(4, op.Payload).Bind(5, op.Time).Run();
                 AddBooks(op.Queue, WriteOp.Accepted, 1);
                 break;
             case WriteKind.Claim:
-                _claim.Run(op.IdMs, op.IdSeq, op.Queue, op.Number, op.Time, op.Text);
+                Key(_claim, op).Bind(4, op.Number).Bind(5, op.Time).Bind(6, op.Text).Run();
                 break;
             case WriteKind.Retry:
-                _retry.Run(op.IdMs, op.IdSeq, op.Queue, op.NextAttemptAt, op.Text);
+                Key(_retry, op).Bind(4, op.NextAttemptAt).Bind(5, op.Text).Run();
                 break;
             case WriteKind.Finish:
-                _finish.Run(op.IdMs, op.IdSeq, op.Queue, (int)op.Status, op.Time, op.Text);
+                Key(_finish, op).Bind(4, (long)op.Status).Bind(5, op.Time).Bind(6, op.Text).Run();
                 AddBooks(op.Queue, WriteOp.CounterOf(op.Status, op.Text), 1);
                 Add(op.Status == StoredStatus.DeadLettered ? _deadDelta : _finishedDelta, op.Queue, 1);
                 break;
             case WriteKind.Release:
-                _release.Run(op.IdMs, op.IdSeq, op.Queue);
+                Key(_release, op).Run();
                 break;
             case WriteKind.Crash:
-                _crash.Run(op.IdMs, op.IdSeq, op.Queue);
+                Key(_crash, op).Run();
                 break;
             case WriteKind.Requeue:
-                _requeue.Run(op.IdMs, op.IdSeq, op.Queue, op.Time);
+                Key(_requeue, op).Bind(4, op.Time).Run();
                 AddBooks(op.Queue, WriteOp.DeadLettered, -1);
                 Add(_deadDelta, op.Queue, -1);
                 break;
             case WriteKind.DeleteDeadLetter:
-                _delete.Run(op.IdMs, op.IdSeq, op.Queue);
+                Key(_delete, op).Run();
                 AddBooks(op.Queue, WriteOp.DeadLettered, -1);
                 AddBooks(op.Queue, WriteOp.DroppedPrefix + (op.Text ?? "deleted"), 1);
                 Add(_deadDelta, op.Queue, -1);
                 break;
             case WriteKind.SetPaused:
-                _paused.Run(op.Queue, op.Number);
+                _paused.Bind(1, op.Queue).Bind(2, op.Number).Run();
                 break;
             case WriteKind.Count:
                 AddBooks(op.Queue, op.Text!, op.Number);
@@ -111,7 +114,7 @@ internal sealed class RowWriter : IDisposable
         {
             if (delta != 0)
             {
-                _count.Run(queue, counter, delta);
+                _count.Bind(1, queue).Bind(2, counter).Bind(3, delta).Run();
             }
         }
     }
@@ -136,17 +139,19 @@ internal sealed class RowWriter : IDisposable
     {
         foreach (var statement in Statements())
         {
-            statement.Command.Dispose();
+            statement.Dispose();
         }
     }
 
-    private IEnumerable<Statement> Statements() => [_insert, _claim, _retry, _finish, _release, _crash, _requeue, _delete, _paused, _count];
+    private IEnumerable<RawStatement> Statements() => [_insert, _claim, _retry, _finish, _release, _crash, _requeue, _delete, _paused, _count];
 
     private void AddBooks(string queue, string counter, long delta)
     {
         ref var value = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_books, (queue, counter), out _);
         value += delta;
     }
+
+    private static RawStatement Key(RawStatement statement, in WriteOp op) => statement.Bind(1, op.Queue).Bind(2, op.IdMs).Bind(3, (long)op.IdSeq);
 
     private static void Add(Dictionary<string, long> counts, string queue, long delta)
     {
@@ -162,34 +167,5 @@ internal sealed class RowWriter : IDisposable
         }
 
         delta.Clear();
-    }
-
-    /// <summary>A prepared command and its parameters, in order; set and run without allocating a new command.</summary>
-    private sealed class Statement
-    {
-        private readonly SqliteParameter[] _parameters;
-
-        public Statement(SqliteConnection connection, string sql, params string[] names)
-        {
-            Command = connection.CreateCommand();
-            Command.CommandText = sql;
-            _parameters = new SqliteParameter[names.Length];
-            for (var i = 0; i < names.Length; i++)
-            {
-                _parameters[i] = Command.Parameters.Add(new SqliteParameter { ParameterName = names[i] });
-            }
-        }
-
-        public SqliteCommand Command { get; }
-
-        public void Run(params ReadOnlySpan<object?> values)
-        {
-            for (var i = 0; i < values.Length; i++)
-            {
-                _parameters[i].Value = values[i] ?? DBNull.Value;
-            }
-
-            Command.ExecuteNonQuery();
-        }
     }
 }

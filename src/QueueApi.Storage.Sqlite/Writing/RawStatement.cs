@@ -1,0 +1,71 @@
+using Microsoft.Data.Sqlite;
+using SQLitePCL;
+
+namespace QueueApi.Storage.Sqlite.Writing;
+
+/// <summary>
+/// A statement prepared once on the writer's connection and run straight through SQLite's C API: binding longs
+/// and spans boxes nothing, and a run costs about a microsecond instead of an ADO.NET command's several. Errors
+/// surface as <see cref="SqliteException"/>, as through ADO.NET.
+/// </summary>
+internal sealed class RawStatement : IDisposable
+{
+    private readonly sqlite3 _db;
+    private readonly sqlite3_stmt _statement;
+
+    public RawStatement(SqliteConnection connection, string sql)
+    {
+        _db = connection.Handle!;
+        Check(_db, raw.sqlite3_prepare_v2(_db, sql, out _statement));
+    }
+
+    public RawStatement Bind(int index, long value)
+    {
+        raw.sqlite3_bind_int64(_statement, index, value);
+        return this;
+    }
+
+    public RawStatement Bind(int index, long? value)
+    {
+        _ = value is { } v ? raw.sqlite3_bind_int64(_statement, index, v) : raw.sqlite3_bind_null(_statement, index);
+        return this;
+    }
+
+    public RawStatement Bind(int index, string? value)
+    {
+        _ = value is null ? raw.sqlite3_bind_null(_statement, index) : raw.sqlite3_bind_text(_statement, index, value);
+        return this;
+    }
+
+    public RawStatement Bind(int index, ReadOnlySpan<byte> value)
+    {
+        raw.sqlite3_bind_blob(_statement, index, value);
+        return this;
+    }
+
+    /// <summary>Runs it to the end and makes it ready for the next run.</summary>
+    public void Run()
+    {
+        var rc = raw.sqlite3_step(_statement);
+        var reset = raw.sqlite3_reset(_statement);
+        if (rc != raw.SQLITE_DONE && rc != raw.SQLITE_ROW)
+        {
+            Check(_db, rc);
+        }
+
+        Check(_db, reset);
+    }
+
+    /// <summary>Runs SQL without results (BEGIN, COMMIT, ROLLBACK).</summary>
+    public static void Execute(sqlite3 db, string sql) => Check(db, raw.sqlite3_exec(db, sql));
+
+    public void Dispose() => _statement.Dispose();
+
+    private static void Check(sqlite3 db, int rc)
+    {
+        if (rc is not (raw.SQLITE_OK or raw.SQLITE_DONE or raw.SQLITE_ROW))
+        {
+            throw new SqliteException($"SQLite Error {rc}: '{raw.sqlite3_errmsg(db).utf8_to_string()}'.", rc, raw.sqlite3_extended_errcode(db));
+        }
+    }
+}
