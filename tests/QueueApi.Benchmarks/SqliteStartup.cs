@@ -31,10 +31,10 @@ internal static class SqliteStartup
             using (var database = SqliteDatabase.Open(options, folder))
             {
                 var opened = clock.Elapsed;
-                StartupRecovery.Run(database, _ => CrashPolicy.Default, DateTime.UtcNow.Ticks);
+                StartupRecovery.Run(database, "bench", CrashPolicy.Default, DateTime.UtcNow.Ticks);
                 using var state = new StoredState(database);
                 var rows = new List<ActiveRow>();
-                state.ReadActive("bench", rows.Add);
+                state.ReadActive("bench", int.MaxValue, rows.Add);
                 clock.Stop();
                 Console.WriteLine($"sqlite: start-up with {rows.Count:N0} queued: {clock.Elapsed.TotalSeconds:N2} s (open, check, migrate {opened.TotalSeconds:N2} s), resident {before / 1e6:N0} MB -> {Resident() / 1e6:N0} MB");
                 GC.KeepAlive(rows);

@@ -25,7 +25,7 @@ public sealed class GroupCommitWriterTests
         Assert.Equal(500, writer.Units);
         Assert.True(writer.Transactions < 50, $"{writer.Transactions} transactions for 500 writes");
         using var state = new StoredState(database);
-        Assert.Equal(500, state.ReadActive("q", _ => { }));
+        Assert.Equal(500, state.ReadActive("q", int.MaxValue, _ => { }));
         Assert.Equal(500, state.ReadBooks("q")[WriteOp.Accepted]);
     }
 
@@ -92,7 +92,7 @@ public sealed class GroupCommitWriterTests
 
         // Nothing half-written: the rows and the books hold exactly the committed batches.
         using var state = new StoredState(database);
-        Assert.Equal(committed, state.ReadActive("q", _ => { }));
+        Assert.Equal(committed, state.ReadActive("q", int.MaxValue, _ => { }));
         Assert.Equal(committed, state.ReadBooks("q")[WriteOp.Accepted]);
 
         // The writer lives on: a change that needs no new page commits, and clears the fault.
@@ -122,7 +122,7 @@ public sealed class GroupCommitWriterTests
 
         await Task.WhenAll(writes).WaitAsync(Bound, TestContext.Current.CancellationToken);
         using var state = new StoredState(database);
-        Assert.Equal(200, state.ReadActive("q", _ => { }));
+        Assert.Equal(200, state.ReadActive("q", int.MaxValue, _ => { }));
     }
 
     [Fact]

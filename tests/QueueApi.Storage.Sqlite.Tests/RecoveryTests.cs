@@ -21,7 +21,7 @@ public sealed class RecoveryTests
         using var reopened = temp.Open();
         using var state = new StoredState(reopened);
         var rows = new List<ActiveRow>();
-        state.ReadActive("q", rows.Add);
+        state.ReadActive("q", int.MaxValue, rows.Add);
         Assert.Equal(messages.Select(m => m.IdMs), rows.Select(r => r.IdMs));
         Assert.Equal("{\"n\":7}", System.Text.Encoding.UTF8.GetString(state.ReadPayload("q", rows[7].IdMs, rows[7].IdSeq)!));
     }
@@ -38,13 +38,13 @@ public sealed class RecoveryTests
         }
 
         using var reopened = temp.Open();
-        var crashes = StartupRecovery.Run(reopened, _ => CrashPolicy.Default, DateTime.UtcNow.Ticks);
+        var crashes = StartupRecovery.Run(reopened, "q", CrashPolicy.Default, DateTime.UtcNow.Ticks);
 
         var crash = Assert.Single(crashes);
         Assert.Equal(StoredStatus.Queued, crash.Now);
         using var state = new StoredState(reopened);
         var rows = new List<ActiveRow>();
-        state.ReadActive("q", rows.Add);
+        state.ReadActive("q", int.MaxValue, rows.Add);
         var row = Assert.Single(rows);
         Assert.Equal((StoredStatus.Queued, 1, 1), (row.Status, row.Attempts, row.Crashes));
     }
@@ -63,24 +63,24 @@ public sealed class RecoveryTests
         var policy = new CrashPolicy(MaxCrashes: 2, MaxAttempts: 5);
         using (var database = temp.Open())
         {
-            Assert.Equal(StoredStatus.Queued, Assert.Single(StartupRecovery.Run(database, _ => policy, DateTime.UtcNow.Ticks)).Now);
+            Assert.Equal(StoredStatus.Queued, Assert.Single(StartupRecovery.Run(database, "q", policy, DateTime.UtcNow.Ticks)).Now);
             using var writer = new GroupCommitWriter(database);
             await writer.Write(WriteOp.Claim(m.IdMs, m.IdSeq, m.Queue, 2, DateTime.UtcNow.Ticks, "q-1")).WaitAsync(Bound, TestContext.Current.CancellationToken);
         }
 
         using var reopened = temp.Open();
-        var crash = Assert.Single(StartupRecovery.Run(reopened, _ => policy, DateTime.UtcNow.Ticks));
+        var crash = Assert.Single(StartupRecovery.Run(reopened, "q", policy, DateTime.UtcNow.Ticks));
 
         Assert.Equal(StoredStatus.DeadLettered, crash.Now);
         Assert.Equal("crashed the worker 2 times (poison message)", crash.Reason);
         using var state = new StoredState(reopened);
-        Assert.Equal(0, state.ReadActive("q", _ => { }));
+        Assert.Equal(0, state.ReadActive("q", int.MaxValue, _ => { }));
         var dead = Assert.Single(state.ReadFinished("q"));
         Assert.Equal((StoredStatus.DeadLettered, 2, "crashed the worker 2 times (poison message)"), (dead.Status, dead.Crashes, dead.Error));
         var books = state.ReadBooks("q");
         Assert.Equal((1, 1), (books[WriteOp.Accepted], books[WriteOp.DeadLettered]));
         // A second start finds nothing more to recover.
-        Assert.Empty(StartupRecovery.Run(reopened, _ => policy, DateTime.UtcNow.Ticks));
+        Assert.Empty(StartupRecovery.Run(reopened, "q", policy, DateTime.UtcNow.Ticks));
     }
 
     [Fact]
@@ -95,7 +95,7 @@ public sealed class RecoveryTests
         }
 
         using var reopened = temp.Open();
-        var crash = Assert.Single(StartupRecovery.Run(reopened, _ => new CrashPolicy(5, 3), DateTime.UtcNow.Ticks));
+        var crash = Assert.Single(StartupRecovery.Run(reopened, "q", new CrashPolicy(5, 3), DateTime.UtcNow.Ticks));
 
         Assert.Equal(StoredStatus.DeadLettered, crash.Now);
         Assert.Equal(CrashPolicy.ExhaustedReason(3), crash.Reason);
@@ -118,10 +118,10 @@ public sealed class RecoveryTests
         }
 
         using var reopened = temp.Open();
-        Assert.Empty(StartupRecovery.Run(reopened, _ => CrashPolicy.Default, DateTime.UtcNow.Ticks));
+        Assert.Empty(StartupRecovery.Run(reopened, "q", CrashPolicy.Default, DateTime.UtcNow.Ticks));
         using var state = new StoredState(reopened);
         var rows = new List<ActiveRow>();
-        state.ReadActive("q", rows.Add);
+        state.ReadActive("q", int.MaxValue, rows.Add);
         var row = Assert.Single(rows);
         Assert.Equal((StoredStatus.Retrying, 1, 0, (long?)next), (row.Status, row.Attempts, row.Crashes, row.NextAttemptAt));
     }

@@ -51,6 +51,13 @@ public sealed class QueueOptions
     [Range(0, 1_000_000)]
     public int DeadLetterCapacity { get; set; } = 1_000;
 
+    /// <summary>
+    /// A durable store dead-letters a message that was in flight when the process died this many times (a poison
+    /// message), instead of running it again: otherwise a message that kills its worker crash-loops the pod.
+    /// </summary>
+    [Range(1, 100, ErrorMessage = "MaxCrashes must be between 1 and 100.")]
+    public int MaxCrashes { get; set; } = 2;
+
     public CircuitBreakerOptions CircuitBreaker { get; set; } = new();
 }
 

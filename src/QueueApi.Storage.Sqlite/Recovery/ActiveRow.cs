@@ -1,4 +1,4 @@
 namespace QueueApi.Storage.Sqlite.Recovery;
 
-/// <summary>A queued or retrying message as start-up reads it: no payload (read at claim time), so a million fit.</summary>
-public readonly record struct ActiveRow(long IdMs, uint IdSeq, StoredStatus Status, int Attempts, int Crashes, long EnqueuedAt, long? NextAttemptAt);
+/// <summary>A queued or retrying message as start-up reads it.</summary>
+public readonly record struct ActiveRow(long IdMs, uint IdSeq, byte[] Payload, StoredStatus Status, int Attempts, int Crashes, long EnqueuedAt, long? NextAttemptAt);

@@ -13,23 +13,27 @@ public sealed class StoredState(SqliteDatabase database) : IDisposable
 {
     private readonly ConcurrentBag<PayloadReader> _readers = [];
 
-    /// <summary>Calls <paramref name="each"/> for every queued or retrying message of the queue, oldest id first.</summary>
-    public int ReadActive(string queue, Action<ActiveRow> each)
+    /// <summary>
+    /// Calls <paramref name="each"/> for the queued or retrying messages of the queue, oldest id first, at most
+    /// <paramref name="limit"/> (a queue's capacity: the rest stay stored for a later start).
+    /// </summary>
+    public int ReadActive(string queue, int limit, Action<ActiveRow> each)
     {
         using var connection = database.OpenConnection();
         using var command = connection.CreateCommand();
         command.CommandText = """
-            SELECT id_ms, id_seq, status, attempts, crashes, enqueued_at, next_attempt_at FROM messages
-            WHERE queue = $q AND status IN (0, 1, 2) ORDER BY id_ms, id_seq
+            SELECT id_ms, id_seq, payload, status, attempts, crashes, enqueued_at, next_attempt_at FROM messages
+            WHERE queue = $q AND status IN (0, 1, 2) ORDER BY id_ms, id_seq LIMIT $n
             """;
         command.Parameters.AddWithValue("$q", queue);
+        command.Parameters.AddWithValue("$n", limit);
         using var reader = command.ExecuteReader();
         var n = 0;
         while (reader.Read())
         {
             each(new ActiveRow(
-                reader.GetInt64(0), (uint)reader.GetInt64(1), (StoredStatus)reader.GetInt32(2), reader.GetInt32(3), reader.GetInt32(4),
-                reader.GetInt64(5), reader.IsDBNull(6) ? null : reader.GetInt64(6)));
+                reader.GetInt64(0), (uint)reader.GetInt64(1), (byte[])reader.GetValue(2), (StoredStatus)reader.GetInt32(3), reader.GetInt32(4),
+                reader.GetInt32(5), reader.GetInt64(6), reader.IsDBNull(7) ? null : reader.GetInt64(7)));
             n++;
         }
 

@@ -19,7 +19,7 @@ public sealed class GroupCommitWriter : IDisposable
 
     private readonly SqliteDatabase _database;
     private readonly ConcurrentQueue<WriteUnit> _pending = new();
-    private readonly ConcurrentDictionary<string, int> _retainFinished = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (int Finished, int Dead)> _retain = new(StringComparer.Ordinal);
     private readonly ManualResetEventSlim _signal = new(false, spinCount: 0);
     private readonly List<WriteUnit> _group = new(256);
     private readonly SqliteConnection _connection;
@@ -62,8 +62,8 @@ public sealed class GroupCommitWriter : IDisposable
     /// <summary>Test hook: while unset, the writer waits (at most 10 s) before taking a group.</summary>
     internal ManualResetEventSlim? HoldGroups { get; set; }
 
-    /// <summary>Keeps at most <paramref name="finished"/> finished rows of the queue; older ones are deleted.</summary>
-    public void SetRetention(string queue, int finished) => _retainFinished[queue] = finished;
+    /// <summary>Keeps at most <paramref name="finished"/> finished rows and <paramref name="dead"/> dead letters of the queue; older ones are deleted.</summary>
+    public void SetRetention(string queue, int finished, int dead = int.MaxValue) => _retain[queue] = (finished, dead);
 
     /// <summary>Queues one row change; the task completes once it is committed.</summary>
     public Task Write(WriteOp op) => Submit(new WriteUnit(op));
@@ -200,12 +200,21 @@ public sealed class GroupCommitWriter : IDisposable
         }
     }
 
-    /// <summary>Deletes the oldest finished rows of queues over their retention, in batches, so the file stops growing.</summary>
+    /// <summary>Deletes the oldest finished rows and dead letters of queues over their retention, in batches, so the file stops growing.</summary>
     private void Prune()
     {
-        foreach (var (queue, stored) in _rows.Finished)
+        if (!Prune(_rows.Finished, dead: false))
         {
-            var keep = _retainFinished.TryGetValue(queue, out var n) ? n : int.MaxValue;
+            Prune(_rows.Dead, dead: true);
+        }
+    }
+
+    /// <summary>Prunes one queue over its limit (one per group keeps the writer's pauses short); true if it did.</summary>
+    private bool Prune(Dictionary<string, long> counts, bool dead)
+    {
+        foreach (var (queue, stored) in counts)
+        {
+            var keep = _retain.TryGetValue(queue, out var limits) ? (dead ? limits.Dead : limits.Finished) : int.MaxValue;
             var slack = Math.Max(MinPruneSlack, keep / 8);
             if (stored <= (long)keep + slack)
             {
@@ -214,16 +223,14 @@ public sealed class GroupCommitWriter : IDisposable
 
             try
             {
-                var excess = stored - keep;
                 using var command = _connection.CreateCommand();
-                command.CommandText = """
+                command.CommandText = $"""
                     DELETE FROM messages WHERE queue = $q AND (id_ms, id_seq) IN (
-                        SELECT id_ms, id_seq FROM messages WHERE queue = $q AND status IN (3, 4, 6) ORDER BY completed_at LIMIT $n)
+                        SELECT id_ms, id_seq FROM messages WHERE queue = $q AND {(dead ? "status = 5" : "status IN (3, 4, 6)")} ORDER BY completed_at LIMIT $n)
                     """;
                 command.Parameters.AddWithValue("$q", queue);
-                command.Parameters.AddWithValue("$n", excess);
-                var deleted = command.ExecuteNonQuery();
-                _rows.Finished[queue] = stored - deleted;
+                command.Parameters.AddWithValue("$n", stored - keep);
+                counts[queue] = stored - command.ExecuteNonQuery();
                 Interlocked.Increment(ref _transactions);
             }
             catch (SqliteException ex)
@@ -232,8 +239,10 @@ public sealed class GroupCommitWriter : IDisposable
                 _lastFault = $"The database file '{_database.Path}' could not be pruned: {ex.Message}";
             }
 
-            return; // One queue per group keeps the writer's pauses short.
+            return true;
         }
+
+        return false;
     }
 
     private void LoadFinishedCounts()

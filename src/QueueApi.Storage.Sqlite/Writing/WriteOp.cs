@@ -43,8 +43,10 @@ public readonly record struct WriteOp(WriteKind Kind, long IdMs, uint IdSeq, str
     /// <summary>Worker (claim), error (retry, finish), drop reason (finish as dropped, delete) or counter name.</summary>
     public string? Text { get; init; }
 
-    public static WriteOp Insert(StoredMessage m) =>
-        new(WriteKind.Insert, m.IdMs, m.IdSeq, m.Queue) { Payload = m.Payload, Time = m.EnqueuedAt };
+    public static WriteOp Insert(StoredMessage m) => Insert(m.IdMs, m.IdSeq, m.Queue, m.Payload, m.EnqueuedAt);
+
+    public static WriteOp Insert(long idMs, uint idSeq, string queue, byte[] payload, long enqueuedAt) =>
+        new(WriteKind.Insert, idMs, idSeq, queue) { Payload = payload, Time = enqueuedAt };
 
     /// <summary>The attempt and its start are recorded before the handler runs: a crash then counts.</summary>
     public static WriteOp Claim(long idMs, uint idSeq, string queue, int attempts, long startedAt, string worker) =>

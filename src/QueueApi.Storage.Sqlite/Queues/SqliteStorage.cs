@@ -1,0 +1,139 @@
+using QueueApi.Engine.Configuration;
+using QueueApi.Engine.Messages;
+using QueueApi.Engine.Storage;
+using QueueApi.Storage.Sqlite.Database;
+using QueueApi.Storage.Sqlite.Recovery;
+using QueueApi.Storage.Sqlite.Writing;
+
+namespace QueueApi.Storage.Sqlite.Queues;
+
+/// <summary>
+/// Keeps every queue in one SQLite file that this process holds alone: durable by default. Opening a queue
+/// releases what a dead process left in flight (the poison rule included) and rebuilds the queue from the file.
+/// </summary>
+public sealed class SqliteStorage : IMessageStorage
+{
+    private const int ReloadChunk = 4096;
+
+    private readonly SqliteDatabase _database;
+    private readonly GroupCommitWriter _writer;
+    private readonly StoredState _state;
+    private readonly TimeProvider _time;
+    private readonly List<SqliteQueueStore> _stores = [];
+
+    /// <summary>Opens the file; a refusal (locked, corrupt, newer schema) is a <see cref="StorageStartupException"/>.</summary>
+    public SqliteStorage(SqliteStorageOptions options, string contentRoot, TimeProvider time)
+    {
+        _time = time;
+        _database = SqliteDatabase.Open(options, contentRoot);
+        try
+        {
+            _writer = new GroupCommitWriter(_database);
+            _state = new StoredState(_database);
+        }
+        catch
+        {
+            _database.Dispose();
+            throw;
+        }
+    }
+
+    public string Provider => "Sqlite";
+
+    public bool IsDurable => true;
+
+    /// <summary>The database file's full path.</summary>
+    public string Path => _database.Path;
+
+    /// <summary>The writer thread, for tests and diagnostics.</summary>
+    public GroupCommitWriter Writer => _writer;
+
+    public IQueueStore Open(string queueName, QueueOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _writer.SetRetention(queueName, options.RetainFinished, options.DeadLetterCapacity);
+        var now = _time.GetUtcNow();
+        StartupRecovery.Run(_database, queueName, new CrashPolicy(options.MaxCrashes, options.MaxAttempts), now.UtcTicks);
+
+        var ready = new List<QueueMessage>();
+        var later = new List<(QueueMessage Message, DateTimeOffset At)>();
+        _state.ReadActive(queueName, options.Capacity, row =>
+        {
+            var message = new QueueMessage(new MessageKey(row.IdMs, row.IdSeq), queueName, row.Payload, new DateTimeOffset(row.EnqueuedAt, TimeSpan.Zero))
+            {
+                Attempts = row.Attempts,
+            };
+            if (row.NextAttemptAt is { } next && next > now.UtcTicks)
+            {
+                later.Add((message, new DateTimeOffset(next, TimeSpan.Zero)));
+            }
+            else
+            {
+                ready.Add(message);
+            }
+        });
+
+        var store = new SqliteQueueStore(queueName, options, _writer, new StoredBaseline(_state.ReadBooks(queueName), ready.Count + later.Count), _time);
+        for (var i = 0; i < ready.Count; i += ReloadChunk)
+        {
+            store.Reload(ready.GetRange(i, Math.Min(ReloadChunk, ready.Count - i)));
+        }
+
+        foreach (var (message, at) in later)
+        {
+            store.ReloadAt(message, at);
+        }
+
+        foreach (var row in _state.ReadFinished(queueName))
+        {
+            store.Keep(ToMessage(row));
+        }
+
+        store.RestorePaused(_state.ReadPaused(queueName));
+        lock (_stores)
+        {
+            _stores.Add(store);
+        }
+
+        return store;
+    }
+
+    public ValueTask<StorageHealth> CheckHealthAsync(CancellationToken cancellationToken)
+    {
+        if (!_writer.IsRunning)
+        {
+            return new(StorageHealth.Failing($"SQLite file '{Path}': the writer thread stopped"));
+        }
+
+        return _writer.LastFault is { } fault
+            ? new(StorageHealth.Failing(fault))
+            : new(StorageHealth.Ok($"SQLite file '{Path}' (synchronous {_database.Synchronous})"));
+    }
+
+    /// <summary>Writes what is pending, then closes the file and releases its lock.</summary>
+    public void Dispose()
+    {
+        _writer.Dispose();
+        _state.Dispose();
+        lock (_stores)
+        {
+            foreach (var store in _stores)
+            {
+                store.Dispose();
+            }
+        }
+
+        _database.Dispose();
+    }
+
+    private static QueueMessage ToMessage(StoredMessage row) =>
+        new(new MessageKey(row.IdMs, row.IdSeq), row.Queue, row.Payload, new DateTimeOffset(row.EnqueuedAt, TimeSpan.Zero))
+        {
+            Status = (MessageStatus)row.Status,
+            Attempts = row.Attempts,
+            StartedAt = row.StartedAt is { } s ? new DateTimeOffset(s, TimeSpan.Zero) : null,
+            CompletedAt = row.CompletedAt is { } c ? new DateTimeOffset(c, TimeSpan.Zero) : null,
+            WorkerId = row.Worker,
+            Error = row.Error,
+        };
+}
