@@ -238,21 +238,23 @@ internal sealed class SqliteQueueStore : IQueueStore, IDisposable
         _memory.Finish(message, worker, status, error, completedAtUtcTicks);
     }
 
-    /// <summary>Cancelled by a stop: stored as queued again (its attempt stays counted), shown in flight until the end.</summary>
+    /// <summary>Cancelled by a stop: stored as queued again for the next start (its attempt stays counted).</summary>
     public void Release(QueueMessage message, in WorkerSlot worker, string reason)
     {
         var key = message.Key;
         _ = _writer.Write(WriteOp.Release(key.Ms, key.Seq, QueueName));
+        // Queued again, as stored; the memory store's slot still holds it but counts only what is in flight.
+        message.Status = MessageStatus.Queued;
         Interlocked.Increment(ref _released);
     }
 
     /// <summary>Keeps everything: what is queued (or waiting to retry) is already stored as such.</summary>
     public StopLeftover Settle(string reason) =>
-        new(0, _memory.QueuedCount + Volatile.Read(ref _delayed) + Volatile.Read(ref _released));
+        new(0, _memory.QueuedCount + Volatile.Read(ref _delayed) + Volatile.Read(ref _released) + _baseline.Unloaded);
 
     public bool TryGet(string id, out QueueMessage? message) => _memory.TryGet(id, out message) || _baseline.TryGet(id, out message);
 
-    public QueueCounts Counts() => _baseline.AddTo(_memory.Counts(), Volatile.Read(ref _delayed));
+    public QueueCounts Counts() => _baseline.AddTo(_memory.Counts(), Volatile.Read(ref _delayed), Volatile.Read(ref _released));
 
     public IReadOnlyList<QueueMessage> DeadLetters(int limit)
     {

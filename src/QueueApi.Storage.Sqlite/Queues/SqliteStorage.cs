@@ -73,7 +73,10 @@ public sealed class SqliteStorage : IMessageStorage
             }
         });
 
-        var store = new SqliteQueueStore(queueName, options, _writer, new StoredBaseline(_state.ReadBooks(queueName), ready.Count + later.Count), _time);
+        // Beyond the capacity, messages stay stored (counted as queued) until a start with room loads them.
+        var unloaded = _state.CountActive(queueName) - ready.Count - later.Count;
+        var baseline = new StoredBaseline(_state.ReadBooks(queueName), ready.Count + later.Count, unloaded);
+        var store = new SqliteQueueStore(queueName, options, _writer, baseline, _time);
         for (var i = 0; i < ready.Count; i += ReloadChunk)
         {
             store.Reload(ready.GetRange(i, Math.Min(ReloadChunk, ready.Count - i)));

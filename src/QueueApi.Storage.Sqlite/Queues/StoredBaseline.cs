@@ -26,8 +26,9 @@ internal sealed class StoredBaseline
     /// From the stored counters, less the <paramref name="reloaded"/> messages that go back into the memory store
     /// (which counts them as accepted again).
     /// </summary>
-    public StoredBaseline(IReadOnlyDictionary<string, long> books, int reloaded)
+    public StoredBaseline(IReadOnlyDictionary<string, long> books, int reloaded, int unloaded)
     {
+        Unloaded = unloaded;
         foreach (var (counter, value) in books)
         {
             switch (counter)
@@ -52,6 +53,9 @@ internal sealed class StoredBaseline
             _accepted = -reloaded;
         }
     }
+
+    /// <summary>Queued messages left in the file because the queue's capacity was full at start-up.</summary>
+    public int Unloaded { get; }
 
     public int DeadCount
     {
@@ -132,8 +136,11 @@ internal sealed class StoredBaseline
         _droppedReasons.AddOrUpdate(reason, 1, static (_, n) => n + 1);
     }
 
-    /// <summary>The memory store's books plus these, plus messages waiting for their next attempt time.</summary>
-    public QueueCounts AddTo(QueueCounts live, int delayed)
+    /// <summary>
+    /// The memory store's books plus these, plus messages waiting for their next attempt time (retrying) and those
+    /// a stop released (queued, held by no line but stored as queued).
+    /// </summary>
+    public QueueCounts AddTo(QueueCounts live, int delayed, int released)
     {
         var reasons = new Dictionary<string, long>(live.DroppedReasons, StringComparer.Ordinal);
         foreach (var (reason, n) in _droppedReasons)
@@ -147,7 +154,7 @@ internal sealed class StoredBaseline
             live.Failed + _failed,
             live.DeadLettered + Interlocked.Read(ref _deadLettered),
             live.Dropped + Interlocked.Read(ref _dropped),
-            live.Queued,
+            live.Queued + released + Unloaded,
             live.InFlight,
             live.Retrying + delayed,
             reasons);

@@ -40,6 +40,16 @@ public sealed class StoredState(SqliteDatabase database) : IDisposable
         return n;
     }
 
+    /// <summary>How many queued or retrying messages the queue has stored.</summary>
+    public int CountActive(string queue)
+    {
+        using var connection = database.OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM messages WHERE queue = $q AND status IN (0, 1, 2)";
+        command.Parameters.AddWithValue("$q", queue);
+        return Convert.ToInt32(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     /// <summary>The queue's finished messages still stored (retained ones and dead letters), oldest completion first.</summary>
     public List<StoredMessage> ReadFinished(string queue)
     {

@@ -1,0 +1,143 @@
+using Microsoft.Extensions.Time.Testing;
+using QueueApi.Engine.Configuration;
+using QueueApi.Engine.Messages;
+using QueueApi.Engine.Storage;
+using QueueApi.Storage.Sqlite.Queues;
+
+namespace QueueApi.Storage.Sqlite.Tests;
+
+/// <summary>What the SQLite store does beyond the shared contract: the poison rule, retry times and storage faults.</summary>
+public sealed class SqliteQueueStoreTests : IDisposable
+{
+    private static readonly WorkerSlot W0 = new(0, "q-1");
+    private readonly TempDatabase _temp = new();
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+
+    [Fact]
+    public async Task AMessageThatWasInFlightAtMaxCrashesDeathsIsDeadLetteredAsPoisonInsteadOfRunningAgain()
+    {
+        var options = new QueueOptions { MaxCrashes = 2, MaxAttempts = 10 };
+        string id;
+        using (var storage = Storage())
+        {
+            var store = storage.Open("q", options);
+            var m = NewMessage();
+            id = m.Id;
+            Assert.Equal(EnqueueStatus.Accepted, await store.EnqueueAsync(m, TestContext.Current.CancellationToken));
+            Start(store);
+        }
+
+        using (var storage = Storage())
+        {
+            var store = storage.Open("q", options);
+            var again = Start(store);
+            Assert.Equal((id, 2), (again.Id, again.Attempts));
+        }
+
+        using (var storage = Storage())
+        {
+            var store = storage.Open("q", options);
+
+            Assert.False(store.TryClaimNow(W0, out _));
+            var dead = Assert.Single(store.DeadLetters(10));
+            Assert.Equal((id, MessageStatus.DeadLettered, "crashed the worker 2 times (poison message)"), (dead.Id, dead.Status, dead.Error));
+            var c = store.Counts();
+            Assert.Equal((1L, 1L, 0), (c.Accepted, c.DeadLettered, c.Queued));
+            Assert.True(c.Balanced);
+        }
+    }
+
+    [Fact]
+    public async Task ARetryingMessageFromAnEarlierRunWaitsForItsNextAttemptTime()
+    {
+        using (var storage = Storage())
+        {
+            var store = storage.Open("q", new QueueOptions());
+            var m = NewMessage();
+            await store.EnqueueAsync(m, TestContext.Current.CancellationToken);
+            Start(store);
+            store.Retrying(m, W0, _time.GetUtcNow().AddSeconds(30), "X: later");
+        }
+
+        using (var storage = Storage())
+        {
+            var store = storage.Open("q", new QueueOptions());
+            Assert.False(store.TryClaimNow(W0, out _));
+            Assert.Equal(1, store.Counts().Retrying);
+            Assert.True(store.Counts().Balanced);
+
+            _time.Advance(TimeSpan.FromSeconds(31));
+
+            Assert.True(store.TryClaimNow(W0, out var due));
+            Assert.Equal(1, due!.Attempts);
+        }
+    }
+
+    [Fact]
+    public async Task AFullDiskRefusesTheEnqueueAsStorageUnavailableAndNothingJoinsTheLine()
+    {
+        using (Storage())
+        {
+            // Created at the normal size first; the cap applies to the connections opened next.
+        }
+
+        _temp.Options.MaxPageCount = 40;
+        using var storage = Storage();
+        var store = storage.Open("q", new QueueOptions { Capacity = 100_000 });
+        var big = new string('x', 2000);
+        EnqueueStatus status;
+        var accepted = 0;
+        do
+        {
+            status = await store.EnqueueAsync(NewMessage($"{{\"x\":\"{big}\"}}"), TestContext.Current.CancellationToken);
+            accepted += status == EnqueueStatus.Accepted ? 1 : 0;
+        }
+        while (status == EnqueueStatus.Accepted && accepted < 10_000);
+
+        Assert.Equal(EnqueueStatus.StorageUnavailable, status);
+        Assert.Equal(accepted, store.QueuedCount);
+        Assert.Equal(accepted, store.Counts().Accepted);
+        var health = await storage.CheckHealthAsync(TestContext.Current.CancellationToken);
+        Assert.False(health.Healthy);
+        Assert.Contains(_temp.FilePath, health.Description, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AQueueLargerThanItsCapacityLoadsWhatFitsAndKeepsTheRestStored()
+    {
+        using (var storage = Storage())
+        {
+            var store = storage.Open("q", new QueueOptions { Capacity = 10 });
+            for (var i = 0; i < 10; i++)
+            {
+                await store.EnqueueAsync(NewMessage(), TestContext.Current.CancellationToken);
+            }
+        }
+
+        using var reopened = Storage();
+        var smaller = reopened.Open("q", new QueueOptions { Capacity = 4 });
+
+        Assert.Equal(4, smaller.QueuedCount);
+        var c = smaller.Counts();
+        Assert.Equal((10L, 10), (c.Accepted, c.Queued));
+        Assert.True(c.Balanced);
+    }
+
+    public void Dispose() => _temp.Dispose();
+
+    private SqliteStorage Storage() => new(_temp.Options, _temp.Folder, _time);
+
+    private QueueMessage NewMessage(string payload = "{}")
+    {
+        var now = _time.GetUtcNow();
+        return new QueueMessage(MessageId.Next(now), "q", System.Text.Encoding.UTF8.GetBytes(payload), now);
+    }
+
+    private QueueMessage Start(IQueueStore store)
+    {
+        Assert.True(store.TryClaimNow(W0, out var m));
+        store.Processing(m!, W0, _time.GetUtcNow());
+        store.AttemptStarted(m!, W0);
+        return m!;
+    }
+}
