@@ -1,19 +1,30 @@
+using System.Diagnostics;
 using System.Text.Json;
+using Microsoft.Extensions.Options;
+using QueueApi.Engine.Configuration;
 
 namespace QueueApi.Engine.Handlers;
 
 /// <summary>
 /// A handler to watch the engine at work. Payload fields, all optional:
 /// <c>sleepMs</c> (simulated work, honours cancellation), <c>fail</c> (error text: the attempt fails),
-/// <c>failAttempts</c> (fail only the first N attempts), <c>permanent</c> (fail without retries).
+/// <c>failAttempts</c> (fail only the first N attempts), <c>permanent</c> (fail without retries), and with chaos on
+/// (<c>QueueApi:Chaos:Enabled</c>) <c>exit</c>: the process kills itself mid-message (SIGKILL), a poison message.
 /// </summary>
-public sealed class DemoHandler(TimeProvider time) : IMessageHandler
+public sealed class DemoHandler(TimeProvider time, IOptions<QueueApiOptions> options) : IMessageHandler
 {
     public const string Name = "demo";
 
     public async ValueTask HandleAsync(MessageContext context, CancellationToken cancellationToken)
     {
         var request = Parse(context.Payload.Span);
+        if (request.Exit && options.Value.Chaos.Enabled)
+        {
+            // As a segfault or an OOM kill would: no shutdown, no report; the store's next start counts the crash.
+            using var self = Process.GetCurrentProcess();
+            self.Kill();
+        }
+
         if (request.SleepMs > 0)
         {
             await Task.Delay(TimeSpan.FromMilliseconds(request.SleepMs), time, cancellationToken).ConfigureAwait(false);
@@ -64,6 +75,9 @@ public sealed class DemoHandler(TimeProvider time) : IMessageHandler
                 case "permanent" when reader.TokenType is JsonTokenType.True:
                     request.Permanent = true;
                     break;
+                case "exit" when reader.TokenType is JsonTokenType.True:
+                    request.Exit = true;
+                    break;
                 default:
                     reader.Skip();
                     break;
@@ -78,6 +92,7 @@ public sealed class DemoHandler(TimeProvider time) : IMessageHandler
         public double SleepMs;
         public string? Fail;
         public int FailAttempts;
+        public bool Exit;
         public bool Permanent;
     }
 }

@@ -355,9 +355,17 @@ internal sealed class SqliteQueueStore : IQueueStore, IDisposable
 
     public void SetPaused(bool paused)
     {
+        // Stored first (bounded), so a crash right after a resume does not come back paused.
+        try
+        {
+            _writer.Write(WriteOp.SetPaused(QueueName, paused)).Wait(ClaimCommitWait);
+        }
+        catch (AggregateException)
+        {
+            // The disk refused: the flag holds for this process; the stored one is what the file had.
+        }
+
         _memory.SetPaused(paused);
-        // Stored without waiting: an operator's click must not hang on a slow disk; a lost write only loses the flag.
-        _ = _writer.Write(WriteOp.SetPaused(QueueName, paused));
     }
 
     public void Dispose()

@@ -8,6 +8,8 @@ using QueueApi.Engine.Diagnostics;
 using QueueApi.Engine.Hosting;
 using QueueApi.Health;
 using QueueApi.Metrics;
+using QueueApi.Storage;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace QueueApi.Extensions;
 
@@ -20,6 +22,8 @@ internal static class QueueApiServiceExtensions
         var config = builder.Configuration;
         builder.AddStartupFailureReporting();
 
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddQueueStorage(config);
         services.AddQueueEngine(config);
         services.AddHostedService<StartupWarnings>();
         services.AddOptions<ApiOptions>().Bind(config.GetSection(ApiOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using QueueApi.Storage;
 
 namespace QueueApi.Extensions;
 
@@ -10,7 +11,10 @@ namespace QueueApi.Extensions;
 /// </summary>
 internal static class StartupFailures
 {
-    /// <summary>Invalid configuration; the message names each bad key.</summary>
+    /// <summary>
+    /// Invalid configuration (the message names each bad key), or a database file that cannot be used (locked by
+    /// another process, corrupt, from a newer version; the message names the file).
+    /// </summary>
     public const int ExitCodeInvalidConfiguration = 2;
 
     /// <summary>The server could not listen on a configured address (in use, or not allowed).</summary>
@@ -38,6 +42,7 @@ internal static class StartupFailures
     /// <summary>The exit code for a start-up failure an operator can fix, or null for anything else (rethrown).</summary>
     public static int? ExitCodeFor(Exception ex) => ex switch
     {
+        _ when StorageRefusal.Find(ex) is not null => ExitCodeInvalidConfiguration,
         OptionsValidationException => ExitCodeInvalidConfiguration,
         IOException when ex.Message.StartsWith("Failed to bind to address", StringComparison.Ordinal) => ExitCodeCannotListen,
         _ => null,
@@ -46,6 +51,8 @@ internal static class StartupFailures
     /// <summary>A short message for the operator: the cause and what to do.</summary>
     public static string Describe(Exception ex) => ex switch
     {
+        // Locked, corrupt or newer: one line naming the file; the file is left untouched.
+        _ when StorageRefusal.Find(ex) is { } refusal => $"QueueApi cannot start: {refusal.Message}",
         OptionsValidationException o =>
             $"QueueApi cannot start: invalid configuration.{Environment.NewLine}  {string.Join($"{Environment.NewLine}  ", o.Failures)}",
         _ =>

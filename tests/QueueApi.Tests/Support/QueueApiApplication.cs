@@ -7,7 +7,10 @@ using QueueApi.Engine.Hosting;
 
 namespace QueueApi.Tests.Support;
 
-/// <summary>The service in memory, with settings swapped per test. Dispose with <c>await using</c>.</summary>
+/// <summary>
+/// The service in memory, with settings swapped per test. Dispose with <c>await using</c>. Durable storage (the
+/// default) goes to a database file in a temporary folder of this factory's own, deleted with it.
+/// </summary>
 public sealed class QueueApiApplication(
     IDictionary<string, string?>? settings = null,
     string environment = "Development",
@@ -19,6 +22,24 @@ public sealed class QueueApiApplication(
 
     /// <summary>What the service logged (warnings and above unless the settings lower the level).</summary>
     public CapturedLogs Logs { get; } = new();
+
+    /// <summary>This factory's own folder for the database file.</summary>
+    public string DataFolder { get; } = Directory.CreateTempSubdirectory("queueapi-test-").FullName;
+
+    public string DatabasePath => Path.Combine(DataFolder, "queueapi.db");
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        try
+        {
+            Directory.Delete(DataFolder, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Still held by a host that did not stop in time; the OS cleans its temp folder.
+        }
+    }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
@@ -42,6 +63,7 @@ public sealed class QueueApiApplication(
                 ["QueueApi:Queues:demo:BaseDelay"] = "00:00:00.010",
                 ["QueueApi:Queues:demo:MaxDelay"] = "00:00:00.050",
                 ["Logging:LogLevel:Default"] = "Warning",
+                ["QueueApi:Storage:Path"] = DatabasePath,
             };
             foreach (var (k, v) in settings ?? new Dictionary<string, string?>())
             {

@@ -14,10 +14,12 @@ public sealed class ServiceProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _output = new();
+    private readonly string? _ownFolder;
 
-    private ServiceProcess(Process process, int port)
+    private ServiceProcess(Process process, int port, string? ownFolder)
     {
         _process = process;
+        _ownFolder = ownFolder;
         Port = port;
         BaseAddress = new Uri($"http://127.0.0.1:{port}");
         Client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
@@ -35,26 +37,37 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public string Output => string.Join('\n', _output);
 
-    /// <summary>Starts the service and waits until <c>/health/ready</c> answers 200.</summary>
-    public static async Task<ServiceProcess> StartAsync(IDictionary<string, string>? environment = null, string aspnetEnvironment = "Development")
+    /// <summary>
+    /// Starts the service and waits until <c>/health/ready</c> answers 200 (unless told not to). Its database file goes
+    /// in <paramref name="dataFolder"/> (a restart on the same file passes the same one), or in a temporary folder of
+    /// its own, deleted with it.
+    /// </summary>
+    public static async Task<ServiceProcess> StartAsync(
+        IDictionary<string, string>? environment = null, string aspnetEnvironment = "Development", string? dataFolder = null, bool waitUntilReady = true)
     {
         var port = FreePort();
+        var ownFolder = dataFolder is null ? Directory.CreateTempSubdirectory("queueapi-service-").FullName : null;
         var dll = ServiceDll();
         var info = ChildProcess.Info("dotnet", [dll, "--urls", $"http://127.0.0.1:{port}"], Path.GetDirectoryName(dll)!);
         info.Environment["ASPNETCORE_ENVIRONMENT"] = aspnetEnvironment;
         info.Environment["Logging__Console__FormatterName"] = "simple";
+        info.Environment["QueueApi__Storage__Path"] = Path.Combine(dataFolder ?? ownFolder!, "queueapi.db");
         foreach (var (k, v) in environment ?? new Dictionary<string, string>())
         {
             info.Environment[k] = v;
         }
 
         var process = Process.Start(info) ?? throw new InvalidOperationException("Could not start the service.");
-        var service = new ServiceProcess(process, port);
+        var service = new ServiceProcess(process, port, ownFolder);
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) { service._output.Enqueue(e.Data); } };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { service._output.Enqueue(e.Data); } };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        await service.WaitUntilReadyAsync(TimeSpan.FromSeconds(30));
+        if (waitUntilReady)
+        {
+            await service.WaitUntilReadyAsync(TimeSpan.FromSeconds(30));
+        }
+
         return service;
     }
 
@@ -67,8 +80,24 @@ public sealed class ServiceProcess : IAsyncDisposable
         var dll = ServiceDll();
         var env = new Dictionary<string, string>(environment ?? new Dictionary<string, string>());
         env.TryAdd("Logging__Console__FormatterName", "simple");
-        var run = await ChildProcess.RunAsync(ChildProcess.Info("dotnet", [dll, "--urls", url], Path.GetDirectoryName(dll)!, env), timeout);
-        return (run.ExitCode, $"{run.Stdout}\n{run.Stderr}");
+        var data = Directory.CreateTempSubdirectory("queueapi-failing-").FullName;
+        env.TryAdd("QueueApi__Storage__Path", Path.Combine(data, "queueapi.db"));
+        try
+        {
+            var run = await ChildProcess.RunAsync(ChildProcess.Info("dotnet", [dll, "--urls", url], Path.GetDirectoryName(dll)!, env), timeout);
+            return (run.ExitCode, $"{run.Stdout}\n{run.Stderr}");
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
+    }
+
+    /// <summary>Sends SIGKILL: no shutdown, no flush, as an OOM kill or a node loss.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill();
+        await _process.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(10)).Token);
     }
 
     /// <summary>Sends SIGTERM, as Kubernetes or Ctrl+C would.</summary>
@@ -104,6 +133,10 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
 
         _process.Dispose();
+        if (_ownFolder is not null)
+        {
+            Directory.Delete(_ownFolder, recursive: true);
+        }
     }
 
     private async Task WaitUntilReadyAsync(TimeSpan timeout)

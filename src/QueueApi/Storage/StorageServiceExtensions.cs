@@ -1,0 +1,40 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using QueueApi.Engine.Storage;
+using QueueApi.Engine.Storage.Memory;
+using QueueApi.Storage.Sqlite.Queues;
+
+namespace QueueApi.Storage;
+
+internal static class StorageServiceExtensions
+{
+    /// <summary>
+    /// Registers the configured storage before the engine (which falls back to memory only when none is). The
+    /// SQLite file is opened when the engine starts: a refusal (locked, corrupt, newer schema) stops start-up.
+    /// </summary>
+    public static IServiceCollection AddQueueStorage(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<StorageOptions>().Bind(configuration.GetSection(StorageOptions.SectionName)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>();
+        services.AddSingleton<IMessageStorage>(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
+            var time = sp.GetRequiredService<TimeProvider>();
+            return options.IsSqlite
+                ? new SqliteStorage(options.ToSqlite(), sp.GetRequiredService<IHostEnvironment>().ContentRootPath, time)
+                : new MemoryStorage(time);
+        });
+        services.AddHealthChecks().AddCheck<StorageReadyCheck>("storage", tags: ["ready"]);
+        return services;
+    }
+}
+
+/// <summary>Readiness: the store answers (for SQLite: its writer runs and its last commit did not fail).</summary>
+internal sealed class StorageReadyCheck(IMessageStorage storage) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var health = await storage.CheckHealthAsync(cancellationToken).ConfigureAwait(false);
+        return health.Healthy ? HealthCheckResult.Healthy(health.Description) : HealthCheckResult.Unhealthy(health.Description);
+    }
+}

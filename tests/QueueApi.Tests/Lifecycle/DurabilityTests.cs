@@ -1,0 +1,157 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using QueueApi.Tests.Support;
+
+namespace QueueApi.Tests.Lifecycle;
+
+/// <summary>The durable store as an operator meets it: SIGKILL, restarts on the same file, poison messages, a second process.</summary>
+public sealed class DurabilityTests : IDisposable
+{
+    private static readonly TimeSpan Within = TimeSpan.FromSeconds(30);
+    private readonly string _data = Directory.CreateTempSubdirectory("queueapi-durable-").FullName;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+
+    private static Dictionary<string, string> Settings(params (string Key, string Value)[] extra)
+    {
+        var settings = new Dictionary<string, string>
+        {
+            ["QueueApi__Queues__demo__Workers"] = "2",
+            ["QueueApi__Queues__demo__RetainFinished"] = "100000",
+            ["QueueApi__Queues__demo__Capacity"] = "100000",
+        };
+        foreach (var (key, value) in extra)
+        {
+            settings[key] = value;
+        }
+
+        return settings;
+    }
+
+    [Fact]
+    public async Task EveryMessageAnswered202BeforeASigkillEndsSucceededAfterARestartOnTheSameFile()
+    {
+        var accepted = new ConcurrentBag<string>();
+        await using (var service = await ServiceProcess.StartAsync(Settings(), dataFolder: _data))
+        {
+            using var stop = new CancellationTokenSource();
+            var posters = Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    try
+                    {
+                        using var response = await service.Client.PostAsync("/queues/demo/messages", Json("""{"sleepMs": 2}"""), stop.Token);
+                        if (response.StatusCode == HttpStatusCode.Accepted)
+                        {
+                            accepted.Add((await response.Content.ReadFromJsonAsync<JsonElement>(stop.Token)).GetProperty("id").GetString()!);
+                        }
+                    }
+                    catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or JsonException)
+                    {
+                        // The process died under the request: that answer never was a 202.
+                    }
+                }
+            }, Ct)).ToArray();
+
+            await Eventually.WaitAsync(() => accepted.Count >= 300, Within, "300 accepted messages");
+            await service.KillAsync();
+            await stop.CancelAsync();
+            await Task.WhenAll(posters).WaitAsync(Within, Ct);
+        }
+
+        await using var restarted = await ServiceProcess.StartAsync(Settings(), dataFolder: _data);
+        foreach (var id in accepted)
+        {
+            var status = await Eventually.WaitAsync(
+                () => StatusOf(restarted, "demo", id), s => s == "succeeded", Within, $"message {id} to succeed after the restart");
+            Assert.Equal("succeeded", status);
+        }
+
+        var queue = await restarted.Client.GetFromJsonAsync<JsonElement>("/queues/demo", Ct);
+        var books = queue.GetProperty("counts");
+        Assert.True(books.GetProperty("accepted").GetInt64() >= accepted.Count, $"accepted counts every 202: {books}");
+    }
+
+    [Fact]
+    public async Task AMessageThatKillsTheProcessIsDeadLetteredAsPoisonAfterMaxCrashesAndTheQueueRunsOn()
+    {
+        var settings = Settings(("QueueApi__Queues__demo__MaxCrashes", "2"));
+        string poison;
+        await using (var service = await ServiceProcess.StartAsync(settings, dataFolder: _data))
+        {
+            // Paused while it is posted, so the 202 comes back before the message kills the process.
+            (await service.Client.PostAsync("/queues/demo/pause", null, Ct)).Dispose();
+            using var posted = await service.Client.PostAsync("/queues/demo/messages", Json("""{"exit": true}"""), Ct);
+            Assert.Equal(HttpStatusCode.Accepted, posted.StatusCode);
+            poison = (await posted.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("id").GetString()!;
+            try
+            {
+                (await service.Client.PostAsync("/queues/demo/resume", null, Ct)).Dispose();
+            }
+            catch (HttpRequestException)
+            {
+                // The resume let the poison run, and it may kill the process before the answer.
+            }
+
+            Assert.NotEqual(0, await service.WaitForExitAsync(Within));
+        }
+
+        // The next start runs it again (one crash counted), and it kills that process too.
+        await using (var again = await ServiceProcess.StartAsync(settings, dataFolder: _data, waitUntilReady: false))
+        {
+            Assert.NotEqual(0, await again.WaitForExitAsync(Within));
+        }
+
+        await using var survivor = await ServiceProcess.StartAsync(settings, dataFolder: _data);
+        var dead = await survivor.Client.GetFromJsonAsync<JsonElement>("/queues/demo/dead-letters", Ct);
+        Assert.Contains(poison, dead.ToString(), StringComparison.Ordinal);
+        Assert.Contains("crashed the worker 2 times (poison message)", dead.ToString(), StringComparison.Ordinal);
+        using var next = await survivor.Client.PostAsync("/queues/demo/messages", Json("{}"), Ct);
+        var id = (await next.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("id").GetString()!;
+        Assert.Equal("succeeded", await Eventually.WaitAsync(() => StatusOf(survivor, "demo", id), s => s == "succeeded", Within, "the next message"));
+    }
+
+    [Fact]
+    public async Task ASecondProcessOnTheSameFileRefusesToStartWithExit2AndOneLineNamingTheFile()
+    {
+        await using var first = await ServiceProcess.StartAsync(dataFolder: _data);
+
+        await using var second = await ServiceProcess.StartAsync(dataFolder: _data, waitUntilReady: false);
+
+        Assert.Equal(2, await second.WaitForExitAsync(Within));
+        var line = Assert.Single(second.Output.Split('\n'), l => l.StartsWith("QueueApi cannot start", StringComparison.Ordinal));
+        Assert.Contains(Path.Combine(_data, "queueapi.db"), line, StringComparison.Ordinal);
+        Assert.Contains("in use by another", line, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, (await first.Client.GetAsync("/health/ready", Ct)).StatusCode);
+    }
+
+    [Fact]
+    public async Task ACorruptDatabaseFileStopsStartUpWithExit2AndIsLeftAsItWas()
+    {
+        var file = Path.Combine(_data, "queueapi.db");
+        var garbage = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("not a database ", 500)));
+        await File.WriteAllBytesAsync(file, garbage, Ct);
+
+        await using var service = await ServiceProcess.StartAsync(dataFolder: _data, waitUntilReady: false);
+
+        Assert.Equal(2, await service.WaitForExitAsync(Within));
+        Assert.Contains($"The database file '{file}' is corrupt", service.Output, StringComparison.Ordinal);
+        Assert.Equal(garbage, await File.ReadAllBytesAsync(file, Ct));
+    }
+
+    public void Dispose() => Directory.Delete(_data, recursive: true);
+
+    private static async Task<string?> StatusOf(ServiceProcess service, string queue, string id)
+    {
+        using var response = await service.Client.GetAsync($"/queues/{queue}/messages/{id}", Ct);
+        return response.StatusCode == HttpStatusCode.OK
+            ? (await response.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("status").GetString()
+            : null;
+    }
+}
