@@ -71,6 +71,7 @@ internal static class QueueEndpoints
             .WithName("DeleteDeadLetter")
             .WithSummary("Delete a dead letter; it is counted as dropped")
             .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .RequireAdminKey();
 
         return app;

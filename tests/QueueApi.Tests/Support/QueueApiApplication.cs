@@ -14,7 +14,8 @@ namespace QueueApi.Tests.Support;
 public sealed class QueueApiApplication(
     IDictionary<string, string?>? settings = null,
     string environment = "Development",
-    bool holdHostOnStop = false)
+    bool holdHostOnStop = false,
+    Action<IServiceCollection>? services = null)
     : WebApplicationFactory<Program>
 {
     /// <summary>With <c>holdHostOnStop</c>, records the service's requests to stop the host instead of obeying them.</summary>
@@ -49,6 +50,11 @@ public sealed class QueueApiApplication(
         {
             // Keeps the in-memory host up after a fatal stop so the test can still look at health and the report.
             builder.ConfigureServices(services => services.AddSingleton<IHostStopper>(Lifetime));
+        }
+
+        if (services is not null)
+        {
+            builder.ConfigureServices(services);
         }
 
         builder.ConfigureAppConfiguration((_, config) =>
