@@ -16,7 +16,10 @@ public enum StopReason
     WorkerStuck,
 }
 
-/// <summary>The account of one stop: why, the first failure, what became of every message, how long each phase took.</summary>
+/// <summary>
+/// The account of one stop: why, the first failure, what became of every message, how long each phase took, and per
+/// queue how many messages remain stored for the next start (a durable store keeps what the stop did not finish).
+/// </summary>
 public sealed record ShutdownReport(
     bool Complete,
     StopReason Reason,
@@ -27,7 +30,8 @@ public sealed record ShutdownReport(
     FirstFailure? FirstFailure,
     IReadOnlyList<PhaseTiming> Phases,
     IReadOnlyDictionary<string, QueueCounts> Queues,
-    IReadOnlyList<string> AbandonedWorkers);
+    IReadOnlyList<string> AbandonedWorkers,
+    IReadOnlyDictionary<string, int> Stored);
 
 /// <summary>The failure that started a fail-fast wind-down.</summary>
 public sealed record FirstFailure(string WorkerId, string Kind, string Exception, string Message, string? MessageId, DateTimeOffset At);

@@ -31,7 +31,8 @@ internal sealed partial class ShutdownReporter(Supervisor supervisor, IReadOnlyL
             supervisor.FirstFailure,
             life.Phases(),
             queues.ToDictionary(q => q.Name, q => q.Counts(), StringComparer.Ordinal),
-            abandoned);
+            abandoned,
+            new Dictionary<string, int>(supervisor.Stored, StringComparer.Ordinal));
     }
 
     public void Write(ShutdownReport report)

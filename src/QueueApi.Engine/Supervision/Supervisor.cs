@@ -30,6 +30,7 @@ internal sealed partial class Supervisor : ISupervisor
     private readonly ITimer _alarm;
     private CountdownEvent _running = new(1);
     private WorkQueue[] _queues = [];
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _stored = new(StringComparer.Ordinal);
     private Worker[] _workers = [];
     private TimeSpan _shortestLimit = Heartbeat;
     private long _wakeAt = long.MaxValue;
@@ -52,6 +53,9 @@ internal sealed partial class Supervisor : ISupervisor
     public Lifecycle Life { get; }
 
     public FirstFailure? FirstFailure => Volatile.Read(ref _firstFailure);
+
+    /// <summary>Per queue, what the stop left stored for the next start (a durable store); empty until settled.</summary>
+    public IReadOnlyDictionary<string, int> Stored => _stored;
 
     public int ExitCode => Volatile.Read(ref _exitCode);
 
@@ -276,6 +280,7 @@ internal sealed partial class Supervisor : ISupervisor
         foreach (var q in _queues)
         {
             var left = q.Store.Settle(reason);
+            _stored[q.Name] = left.Kept;
             if (left.Dropped > 0)
             {
                 LogDropped(_logger, left.Dropped, q.Name, reason);

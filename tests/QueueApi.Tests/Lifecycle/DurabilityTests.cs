@@ -118,6 +118,39 @@ public sealed class DurabilityTests : IDisposable
     }
 
     [Fact]
+    public async Task AnImmediateStopKeepsTheQueuedMessagesStoredSaysHowManyInTheReportAndTheNextStartRunsThem()
+    {
+        var report = Path.Combine(_data, "report.json");
+        var settings = Settings(("QueueApi__Queues__demo__Workers", "1"), ("QueueApi__Shutdown__ReportPath", report));
+        string[] ids;
+        await using (var service = await ServiceProcess.StartAsync(settings, dataFolder: _data))
+        {
+            var items = string.Join(',', Enumerable.Repeat("""{"sleepMs": 300}""", 10));
+            using var batch = await service.Client.PostAsync("/queues/demo/messages/batch", Json($"[{items}]"), Ct);
+            ids = [.. (await batch.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("ids").EnumerateArray().Select(e => e.GetString()!)];
+
+            using var stop = await service.Client.PostAsync("/shutdown", Json("""{"mode": "immediate"}"""), Ct);
+            Assert.Equal(HttpStatusCode.Accepted, stop.StatusCode);
+            Assert.Equal(0, await service.WaitForExitAsync(Within));
+        }
+
+        using (var json = JsonDocument.Parse(await File.ReadAllTextAsync(report, Ct)))
+        {
+            var stored = json.RootElement.GetProperty("stored").GetProperty("demo").GetInt32();
+            var demo = json.RootElement.GetProperty("queues").GetProperty("demo");
+            Assert.InRange(stored, 9, 10); // All but the one that may have finished; the cancelled one is kept too.
+            Assert.Equal(0, demo.GetProperty("dropped").GetInt32());
+            Assert.Equal(10 - stored, demo.GetProperty("succeeded").GetInt32());
+        }
+
+        await using var restarted = await ServiceProcess.StartAsync(Settings(("QueueApi__Queues__demo__Workers", "4")), dataFolder: _data);
+        foreach (var id in ids)
+        {
+            Assert.Equal("succeeded", await Eventually.WaitAsync(() => StatusOf(restarted, "demo", id), s => s == "succeeded", Within, $"kept message {id}"));
+        }
+    }
+
+    [Fact]
     public async Task ASecondProcessOnTheSameFileRefusesToStartWithExit2AndOneLineNamingTheFile()
     {
         await using var first = await ServiceProcess.StartAsync(dataFolder: _data);
