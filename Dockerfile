@@ -2,7 +2,7 @@
 # Two stages, after dotnet/dotnet-docker samples/aspnetapp: restore on its own layer (it only changes
 # when a project file or a package version does), then publish, then run on the ASP.NET runtime image.
 #   docker build -t queueapi .
-#   docker run --rm -p 8080:8080 --read-only --tmpfs /tmp queueapi
+#   docker run --rm -p 8080:8080 --read-only --tmpfs /tmp -v queueapi-data:/data queueapi
 
 # The SDK runs on the build machine's own architecture; -a $TARGETARCH cross-targets the output, so a
 # multi-platform build (docker buildx --platform linux/amd64,linux/arm64) needs no emulation.
@@ -14,6 +14,7 @@ WORKDIR /source
 # central package versions and the build settings (warnings as errors, analyzers).
 COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
 COPY src/QueueApi.Engine/QueueApi.Engine.csproj src/QueueApi.Engine/
+COPY src/QueueApi.Storage.Sqlite/QueueApi.Storage.Sqlite.csproj src/QueueApi.Storage.Sqlite/
 COPY src/QueueApi/QueueApi.csproj src/QueueApi/
 RUN dotnet restore src/QueueApi/QueueApi.csproj -a $TARGETARCH
 
@@ -28,6 +29,10 @@ ENV ASPNETCORE_HTTP_PORTS=8080
 EXPOSE 8080
 WORKDIR /app
 COPY --from=build /app .
-# $APP_UID (1654) is the non-root "app" user that the .NET images define.
+# Accepted messages live in a SQLite file on a volume, owned by the non-root "app" user ($APP_UID, 1654,
+# defined by the .NET images): a new named volume copies this ownership, so the file is writable without root.
+RUN mkdir /data && chown $APP_UID:$APP_UID /data
+VOLUME /data
+ENV QueueApi__Storage__Path=/data/queueapi.db
 USER $APP_UID
 ENTRYPOINT ["./QueueApi"]

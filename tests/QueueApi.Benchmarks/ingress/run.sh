@@ -2,6 +2,8 @@
 # HTTP ingress benchmark: starts the built service once and runs wrk against it.
 #   run.sh              single enqueue vs the bare /bench/echo, and batches of 100, in interleaved rounds
 #   run.sh --overload   60 s above capacity: only 202/429, RSS flat, books balanced
+#   run.sh --storage    durable (SQLite) against in-memory storage: single enqueues and batches of 100, two services,
+#                       interleaved rounds
 # Environment: ROUNDS (5), DURATION (s per route and round, 4), WARMUP (s per route, 8), OVERLOAD_DURATION (60),
 # THREADS (1), CONNECTIONS (32), NO_BUILD=1.
 set -euo pipefail
@@ -16,10 +18,12 @@ threads=${THREADS:-1}
 connections=${CONNECTIONS:-32}
 work=$(mktemp -d)
 pid=""
+pid2=""
 
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk (or run .ci/install)" >&2; exit 2; }
 
 cleanup() {
+  if [ -n "$pid2" ] && kill -0 "$pid2" 2>/dev/null; then kill -TERM "$pid2" 2>/dev/null || true; fi
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
     kill -TERM "$pid" 2>/dev/null || true
     for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -53,7 +57,7 @@ start_service() {
   (cd "$(dirname "$dll")" && exec env ASPNETCORE_ENVIRONMENT=Production \
     Logging__LogLevel__Default=Warning Logging__LogLevel__Microsoft.AspNetCore=Warning \
     QueueApi__Api__BenchmarkEndpoints=true "$@" \
-    dotnet "$dll" $host_args --urls "$base" >"$work/service.log" 2>&1) &
+    dotnet "$dll" $host_args --urls "$base" >>"$work/service.log" 2>&1) &
   pid=$!
   for _ in $(seq 1 300); do
     if curl -fs "$base/health/ready" >/dev/null 2>&1; then return; fi
@@ -81,7 +85,8 @@ machine() {
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 ingress() {
-  start_service QueueApi__Queues__default__Capacity=2000000 QueueApi__Queues__default__Workers=2 \
+  # In memory: this measures the HTTP skin against the bare route (--storage measures the durable store).
+  start_service QueueApi__Storage__Provider=Memory QueueApi__Queues__default__Capacity=2000000 QueueApi__Queues__default__Workers=2 \
     QueueApi__Queues__default__Handler=log QueueApi__Api__MaxBatchBytes=1048576
   echo "service pid $pid on $base; wrk -t$threads -c$connections; $rounds rounds of ${duration}s per route"
   # Warm-up: JIT (tiering takes seconds; the enqueue path has the most code to tier up), connection pools, the
@@ -136,7 +141,7 @@ rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$pid/status"; }
 
 overload() {
   # A small queue behind a slow handler (demo, 2 ms per message), so wrk stays far above capacity.
-  start_service QueueApi__Queues__default__Capacity=5000 QueueApi__Queues__default__Workers=2 \
+  start_service QueueApi__Storage__Provider=Memory QueueApi__Queues__default__Capacity=5000 QueueApi__Queues__default__Workers=2 \
     QueueApi__Queues__default__Handler=demo QueueApi__Queues__default__CircuitBreaker__Enabled=false
   echo "service pid $pid on $base; overload for ${overload_duration}s"
   SLEEP_MS=2 BATCH=0 wrk -t"$threads" -c"$connections" -d"${overload_duration}s" --timeout 5s -s "$here/post.lua" \
@@ -181,8 +186,57 @@ overload() {
   echo "counts: $(echo "$json" | grep -o '"counts":{[^}]*}')"
 }
 
+storage() {
+  local queue="QueueApi__Queues__default__Capacity=2000000 QueueApi__Queues__default__Workers=2 QueueApi__Queues__default__Handler=log QueueApi__Api__MaxBatchBytes=1048576"
+  # shellcheck disable=SC2086
+  start_service QueueApi__Storage__Provider=Memory $queue
+  local mem=$base mem_pid=$pid
+  # shellcheck disable=SC2086
+  start_service QueueApi__Storage__Provider=Sqlite QueueApi__Storage__Path="$work/queueapi.db" $queue
+  local lite=$base
+  pid2=$mem_pid
+  echo "memory on $mem, sqlite on $lite ($work/queueapi.db); wrk -t$threads -c$connections; $rounds rounds of ${duration}s per route"
+  base=$mem; bench warm-ms /queues/default/messages "$warmup"; bench warm-mb /queues/default/messages/batch "$warmup" 100
+  base=$lite; bench warm-ss /queues/default/messages "$warmup"; bench warm-sb /queues/default/messages/batch "$warmup" 100
+
+  local r ms ss mb sb
+  : >"$work/ratios"
+  for r in $(seq 1 "$rounds"); do
+    base=$mem; bench "ms$r" /queues/default/messages "$duration"
+    base=$lite; bench "ss$r" /queues/default/messages "$duration"
+    base=$mem; bench "mb$r" /queues/default/messages/batch "$duration" 100
+    base=$lite; bench "sb$r" /queues/default/messages/batch "$duration" 100
+    ms=$(calc %.1f "$(status "ms$r" 202) / $(get "ms$r" seconds)")
+    ss=$(calc %.1f "$(status "ss$r" 202) / $(get "ss$r" seconds)")
+    mb=$(calc %.1f "$(status "mb$r" 202) * 100 / $(get "mb$r" seconds)")
+    sb=$(calc %.1f "$(status "sb$r" 202) * 100 / $(get "sb$r" seconds)")
+    echo "$ms $ss $mb $sb $(calc %.4f "$ss / $ms") $(calc %.4f "$sb / $mb")" >>"$work/ratios"
+    echo "round $r: single memory $ms rps, sqlite $ss rps; batch memory $mb msg/s, sqlite $sb msg/s"
+  done
+
+  local r1 r2 other=0
+  r1=$(awk '{print $5}' "$work/ratios" | median)
+  r2=$(awk '{print $6}' "$work/ratios" | median)
+  for r in $(seq 1 "$rounds"); do
+    for n in ms ss mb sb; do other=$(( other + $(get "$n$r" requests) - $(status "$n$r" 202) )); done
+  done
+  echo
+  echo "## Durable storage (SQLite, synchronous Normal) against memory, HTTP ingress (wrk -t$threads -c$connections, $rounds interleaved rounds of ${duration} s)"
+  echo
+  machine
+  echo
+  echo "| figure | memory | sqlite | sqlite / memory (median of rounds) | target | met |"
+  echo "| --- | ---: | ---: | ---: | --- | --- |"
+  echo "| single enqueue, 202/s | $(awk '{print $1}' "$work/ratios" | median) | $(awk '{print $2}' "$work/ratios" | median) | $(calc %.3f "$r1")x | >= 0.8x | $(verdict "$r1 >= 0.8") |"
+  echo "| batches of 100, messages/s | $(awk '{print $3}' "$work/ratios" | median) | $(awk '{print $4}' "$work/ratios" | median) | $(calc %.3f "$r2")x | >= 0.8x | $(verdict "$r2 >= 0.8") |"
+  echo "| answers other than 202, all rounds | | | $other | 0 | $(verdict "$other == 0") |"
+  echo "| database file after the run | | $(du -h "$work/queueapi.db" | cut -f1) | | (info) | |"
+  echo
+}
+
 case "$mode" in
   ingress | --ingress) ingress ;;
   overload | --overload) overload ;;
-  *) echo "usage: $0 [--overload]" >&2; exit 2 ;;
+  storage | --storage) storage ;;
+  *) echo "usage: $0 [--overload | --storage]" >&2; exit 2 ;;
 esac
