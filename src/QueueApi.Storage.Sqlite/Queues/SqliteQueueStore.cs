@@ -94,14 +94,14 @@ internal sealed class SqliteQueueStore : IQueueStore, IDisposable
     /// <summary>Start-up: a finished message or dead letter of an earlier run stays readable.</summary>
     internal void Keep(QueueMessage message) => _baseline.Keep(message);
 
-    public async ValueTask<EnqueueStatus> EnqueueAsync(QueueMessage message, CancellationToken cancellationToken)
+    public ValueTask<EnqueueStatus> EnqueueAsync(QueueMessage message, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
         var key = message.Key;
-        return await Intake(WriteOp.Insert(key.Ms, key.Seq, QueueName, message.Payload, message.EnqueuedAtTicks), null, message, null).ConfigureAwait(false);
+        return new(Intake(WriteOp.Insert(key.Ms, key.Seq, QueueName, message.Payload, message.EnqueuedAtTicks), null, message, null));
     }
 
-    public async ValueTask<EnqueueStatus> EnqueueBatchAsync(IReadOnlyList<QueueMessage> messages, CancellationToken cancellationToken)
+    public ValueTask<EnqueueStatus> EnqueueBatchAsync(IReadOnlyList<QueueMessage> messages, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(messages);
         var ops = new WriteOp[messages.Count];
@@ -111,7 +111,7 @@ internal sealed class SqliteQueueStore : IQueueStore, IDisposable
             ops[i] = WriteOp.Insert(key.Ms, key.Seq, QueueName, messages[i].Payload, messages[i].EnqueuedAtTicks);
         }
 
-        return await Intake(default, ops, null, messages).ConfigureAwait(false);
+        return new(Intake(default, ops, null, messages));
     }
 
     /// <summary>Reserves room, commits the rows, then puts the messages in line. Nothing is in line that is not on disk.</summary>
