@@ -17,93 +17,80 @@ public sealed class StoredState(SqliteDatabase database) : IDisposable
     /// Calls <paramref name="each"/> for the queued or retrying messages of the queue, oldest id first, at most
     /// <paramref name="limit"/> (a queue's capacity: the rest stay stored for a later start).
     /// </summary>
-    public int ReadActive(string queue, int limit, Action<ActiveRow> each)
-    {
-        using var connection = database.OpenConnection();
-        using var command = connection.CreateCommand();
-        command.CommandText = """
-            SELECT id_ms, id_seq, payload, status, attempts, crashes, enqueued_at, next_attempt_at FROM messages
-            WHERE queue = $q AND status IN (0, 1, 2) ORDER BY id_ms, id_seq LIMIT $n
-            """;
-        command.Parameters.AddWithValue("$q", queue);
-        command.Parameters.AddWithValue("$n", limit);
-        using var reader = command.ExecuteReader();
-        var n = 0;
-        while (reader.Read())
+    public int ReadActive(string queue, int limit, Action<ActiveRow> each) => Query(
+        queue,
+        """
+        SELECT id_ms, id_seq, payload, status, attempts, crashes, enqueued_at, next_attempt_at FROM messages
+        WHERE queue = $q AND status IN (0, 1, 2) ORDER BY id_ms, id_seq LIMIT $n
+        """,
+        command =>
         {
-            each(new ActiveRow(
-                reader.GetInt64(0), (uint)reader.GetInt64(1), (byte[])reader.GetValue(2), (StoredStatus)reader.GetInt32(3), reader.GetInt32(4),
-                reader.GetInt32(5), reader.GetInt64(6), reader.IsDBNull(7) ? null : reader.GetInt64(7)));
-            n++;
-        }
+            command.Parameters.AddWithValue("$n", limit);
+            using var reader = command.ExecuteReader();
+            var n = 0;
+            while (reader.Read())
+            {
+                each(new ActiveRow(
+                    reader.GetInt64(0), (uint)reader.GetInt64(1), (byte[])reader.GetValue(2), (StoredStatus)reader.GetInt32(3), reader.GetInt32(4),
+                    reader.GetInt32(5), reader.GetInt64(6), reader.IsDBNull(7) ? null : reader.GetInt64(7)));
+                n++;
+            }
 
-        return n;
-    }
+            return n;
+        });
 
     /// <summary>How many queued or retrying messages the queue has stored.</summary>
-    public int CountActive(string queue)
-    {
-        using var connection = database.OpenConnection();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT count(*) FROM messages WHERE queue = $q AND status IN (0, 1, 2)";
-        command.Parameters.AddWithValue("$q", queue);
-        return Convert.ToInt32(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
-    }
+    public int CountActive(string queue) => Query(
+        queue,
+        "SELECT count(*) FROM messages WHERE queue = $q AND status IN (0, 1, 2)",
+        command => Convert.ToInt32(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture));
 
     /// <summary>The queue's finished messages still stored (retained ones and dead letters), oldest completion first.</summary>
-    public List<StoredMessage> ReadFinished(string queue)
-    {
-        using var connection = database.OpenConnection();
-        using var command = connection.CreateCommand();
-        command.CommandText = """
-            SELECT id_ms, id_seq, payload, enqueued_at, status, attempts, crashes, started_at, completed_at, worker, error
-            FROM messages WHERE queue = $q AND status >= 3 ORDER BY completed_at
-            """;
-        command.Parameters.AddWithValue("$q", queue);
-        using var reader = command.ExecuteReader();
-        var list = new List<StoredMessage>();
-        while (reader.Read())
+    public List<StoredMessage> ReadFinished(string queue) => Query(
+        queue,
+        """
+        SELECT id_ms, id_seq, payload, enqueued_at, status, attempts, crashes, started_at, completed_at, worker, error
+        FROM messages WHERE queue = $q AND status >= 3 ORDER BY completed_at
+        """,
+        command =>
         {
-            list.Add(new StoredMessage(reader.GetInt64(0), (uint)reader.GetInt64(1), queue, (byte[])reader.GetValue(2), reader.GetInt64(3))
+            using var reader = command.ExecuteReader();
+            var list = new List<StoredMessage>();
+            while (reader.Read())
             {
-                Status = (StoredStatus)reader.GetInt32(4),
-                Attempts = reader.GetInt32(5),
-                Crashes = reader.GetInt32(6),
-                StartedAt = reader.IsDBNull(7) ? null : reader.GetInt64(7),
-                CompletedAt = reader.IsDBNull(8) ? null : reader.GetInt64(8),
-                Worker = reader.IsDBNull(9) ? null : reader.GetString(9),
-                Error = reader.IsDBNull(10) ? null : reader.GetString(10),
-            });
-        }
+                list.Add(new StoredMessage(reader.GetInt64(0), (uint)reader.GetInt64(1), queue, (byte[])reader.GetValue(2), reader.GetInt64(3))
+                {
+                    Status = (StoredStatus)reader.GetInt32(4),
+                    Attempts = reader.GetInt32(5),
+                    Crashes = reader.GetInt32(6),
+                    StartedAt = reader.IsDBNull(7) ? null : reader.GetInt64(7),
+                    CompletedAt = reader.IsDBNull(8) ? null : reader.GetInt64(8),
+                    Worker = reader.IsDBNull(9) ? null : reader.GetString(9),
+                    Error = reader.IsDBNull(10) ? null : reader.GetString(10),
+                });
+            }
 
-        return list;
-    }
+            return list;
+        });
 
     /// <summary>The queue's counters (accepted, succeeded, failed, dead_lettered, dropped:&lt;reason&gt;).</summary>
-    public Dictionary<string, long> ReadBooks(string queue)
-    {
-        using var connection = database.OpenConnection();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT counter, value FROM books WHERE queue = $q";
-        command.Parameters.AddWithValue("$q", queue);
-        using var reader = command.ExecuteReader();
-        var books = new Dictionary<string, long>(StringComparer.Ordinal);
-        while (reader.Read())
+    public Dictionary<string, long> ReadBooks(string queue) => Query(
+        queue,
+        "SELECT counter, value FROM books WHERE queue = $q",
+        command =>
         {
-            books[reader.GetString(0)] = reader.GetInt64(1);
-        }
+            using var reader = command.ExecuteReader();
+            var books = new Dictionary<string, long>(StringComparer.Ordinal);
+            while (reader.Read())
+            {
+                books[reader.GetString(0)] = reader.GetInt64(1);
+            }
 
-        return books;
-    }
+            return books;
+        });
 
-    public bool ReadPaused(string queue)
-    {
-        using var connection = database.OpenConnection();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT paused FROM queues WHERE queue = $q";
-        command.Parameters.AddWithValue("$q", queue);
-        return command.ExecuteScalar() is long paused && paused != 0;
-    }
+    public bool ReadPaused(string queue) =>
+        Query(queue, "SELECT paused FROM queues WHERE queue = $q", command => command.ExecuteScalar() is long paused && paused != 0);
 
     /// <summary>One message's payload (a recovered message's, read when a worker claims it); null if gone.</summary>
     public byte[]? ReadPayload(string queue, long idMs, uint idSeq)
@@ -121,6 +108,16 @@ public sealed class StoredState(SqliteDatabase database) : IDisposable
         {
             _readers.Add(reader);
         }
+    }
+
+    /// <summary>Runs one query about one queue (<c>$q</c>) on a connection of its own.</summary>
+    private T Query<T>(string queue, string sql, Func<SqliteCommand, T> run)
+    {
+        using var connection = database.OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Parameters.AddWithValue("$q", queue);
+        return run(command);
     }
 
     public void Dispose()
