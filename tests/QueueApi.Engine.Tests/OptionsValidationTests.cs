@@ -16,6 +16,7 @@ public sealed class OptionsValidationTests
     [Theory]
     [InlineData("Workers", "0", "QueueApi:Queues:orders:Workers: Workers must be between 1 and 256.")]
     [InlineData("Capacity", "-1", "QueueApi:Queues:orders:Capacity: Capacity must be between 1 and 10000000.")]
+    [InlineData("MaxCrashes", "0", "QueueApi:Queues:orders:MaxCrashes: MaxCrashes must be between 1 and 100.")]
     [InlineData("Handler", "nope", "QueueApi:Queues:orders:Handler: unknown handler 'nope'; registered handlers: demo, log.")]
     public void InvalidQueueSettingNamesItsKey(string property, string value, string expected)
     {
@@ -24,6 +25,7 @@ public sealed class OptionsValidationTests
         {
             case "Workers": q.Workers = int.Parse(value, System.Globalization.CultureInfo.InvariantCulture); break;
             case "Capacity": q.Capacity = int.Parse(value, System.Globalization.CultureInfo.InvariantCulture); break;
+            case "MaxCrashes": q.MaxCrashes = int.Parse(value, System.Globalization.CultureInfo.InvariantCulture); break;
             default: q.Handler = value; break;
         }
 
