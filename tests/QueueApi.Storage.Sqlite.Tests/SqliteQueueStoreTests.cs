@@ -48,6 +48,30 @@ public sealed class SqliteQueueStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task AMessageAFaultedWorkerHeldIsKeptByTheStopAndCountsAsACrashAtTheNextStart()
+    {
+        var options = new QueueOptions { MaxCrashes = 1 };
+        string id;
+        using (var storage = Storage())
+        {
+            var store = storage.Open("q", options);
+            var m = NewMessage();
+            id = m.Id;
+            await store.EnqueueAsync(m, TestContext.Current.CancellationToken);
+            Start(store); // Its worker faults here: it never finishes nor releases the message.
+            store.StopAccepting();
+
+            Assert.Equal(new StopLeftover(0, 1), store.Settle("worker q-1 faulted"));
+        }
+
+        using var restarted = Storage();
+        var again = restarted.Open("q", options);
+
+        var dead = Assert.Single(again.DeadLetters(10));
+        Assert.Equal((id, "crashed the worker 1 time (poison message)"), (dead.Id, dead.Error));
+    }
+
+    [Fact]
     public async Task ARetryingMessageFromAnEarlierRunWaitsForItsNextAttemptTime()
     {
         using (var storage = Storage())

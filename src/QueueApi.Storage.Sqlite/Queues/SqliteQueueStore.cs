@@ -248,9 +248,16 @@ internal sealed class SqliteQueueStore : IQueueStore, IDisposable
         Interlocked.Increment(ref _released);
     }
 
-    /// <summary>Keeps everything: what is queued (or waiting to retry) is already stored as such.</summary>
-    public StopLeftover Settle(string reason) =>
-        new(0, _memory.QueuedCount + Volatile.Read(ref _delayed) + Volatile.Read(ref _released) + _baseline.Unloaded);
+    /// <summary>
+    /// Keeps everything: what is queued (or waiting to retry) is already stored as such, and a message still held
+    /// by a worker that never reported (faulted, stuck, abandoned) is stored in flight: the next start counts it
+    /// as a crash of that message (the poison rule).
+    /// </summary>
+    public StopLeftover Settle(string reason)
+    {
+        var held = _memory.Counts();
+        return new(0, _memory.QueuedCount + Volatile.Read(ref _delayed) + Volatile.Read(ref _released) + _baseline.Unloaded + held.InFlight + held.Retrying);
+    }
 
     public bool TryGet(string id, out QueueMessage? message) => _memory.TryGet(id, out message) || _baseline.TryGet(id, out message);
 

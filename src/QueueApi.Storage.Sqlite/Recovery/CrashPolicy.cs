@@ -7,7 +7,7 @@ public readonly record struct CrashPolicy(int MaxCrashes, int MaxAttempts)
 {
     public static CrashPolicy Default { get; } = new(2, 3);
 
-    public static string PoisonReason(int crashes) => $"crashed the worker {crashes} times (poison message)";
+    public static string PoisonReason(int crashes) => $"crashed the worker {crashes} {(crashes == 1 ? "time" : "times")} (poison message)";
 
     public static string ExhaustedReason(int attempts) => $"{attempts} attempts used up; the last one was cut short by a crash";
 }
