@@ -74,10 +74,10 @@ internal sealed class SqliteQueueStore : IQueueStore, IDisposable
         ITimer? timer = null;
         timer = _time.CreateTimer(_ =>
         {
-            if (_accepting)
+            // A stop in between refuses it: it stays stored as retrying (and counted as such) for the next start.
+            if (_accepting && _memory.EnqueueAsync(message, CancellationToken.None).Result == EnqueueStatus.Accepted)
             {
                 Interlocked.Decrement(ref _delayed);
-                Reload([message]);
                 Interlocked.Decrement(ref _reserved);
             }
 
