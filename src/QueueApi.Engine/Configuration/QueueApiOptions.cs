@@ -59,6 +59,9 @@ public sealed class QueueOptions
     public int MaxCrashes { get; set; } = 2;
 
     public CircuitBreakerOptions CircuitBreaker { get; set; } = new();
+
+    /// <summary>Settings of the built-in <c>webhook</c> handler; required when <see cref="Handler"/> is <c>webhook</c>.</summary>
+    public WebhookOptions? Webhook { get; set; }
 }
 
 /// <summary>When a queue's handler keeps failing, the whole queue backs off instead of burning its messages.</summary>

@@ -17,6 +17,9 @@ internal static class RetryPipeline
     /// <summary>The worker running the pipeline, handed to the callbacks through the context.</summary>
     public static readonly ResiliencePropertyKey<IRetryObserver> ObserverKey = new("queueapi.worker");
 
+    /// <summary>The longest <c>Retry-After</c> honoured; a worker waits it out on its own thread.</summary>
+    public static readonly TimeSpan MaxRetryAfter = TimeSpan.FromMinutes(5);
+
     public static ResiliencePipeline Build(QueueOptions o, TimeProvider time, CancellationToken shutdown) =>
         new ResiliencePipelineBuilder { TimeProvider = time }
             .AddRetry(new RetryStrategyOptions
@@ -30,8 +33,7 @@ internal static class RetryPipeline
                 ShouldHandle = args => ValueTask.FromResult(
                     args.Context.Properties.TryGetValue(ObserverKey, out var worker)
                     && ShouldRetry(args.Outcome.Exception, worker.CurrentMessage, o.MaxAttempts, shutdown)),
-                DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(
-                    args.Outcome.Exception is CircuitOpenException open ? open.RetryAfter ?? o.CircuitBreaker.BreakDuration : null),
+                DelayGenerator = args => ValueTask.FromResult(DelayFor(args.Outcome.Exception, o)),
                 OnRetry = args =>
                 {
                     if (args.Context.Properties.TryGetValue(ObserverKey, out var worker))
@@ -43,6 +45,17 @@ internal static class RetryPipeline
                 },
             })
             .Build();
+
+    /// <summary>
+    /// The delay a failure asks for, or null for the queue's backoff: an open circuit's remaining break, or a
+    /// downstream's <c>Retry-After</c> (bounded by <see cref="MaxRetryAfter"/>, so a wild answer cannot park a worker).
+    /// </summary>
+    public static TimeSpan? DelayFor(Exception? ex, QueueOptions o) => ex switch
+    {
+        CircuitOpenException open => open.RetryAfter ?? o.CircuitBreaker.BreakDuration,
+        RetryLaterException { RetryAfter: { } after } => after < TimeSpan.Zero ? TimeSpan.Zero : after > MaxRetryAfter ? MaxRetryAfter : after,
+        _ => null,
+    };
 
     /// <summary>Whether a failed attempt is tried again: not at shutdown, not a permanent failure, not past MaxAttempts.</summary>
     public static bool ShouldRetry(Exception? ex, QueueMessage? message, int maxAttempts, CancellationToken shutdown)

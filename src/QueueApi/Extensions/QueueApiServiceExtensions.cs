@@ -10,6 +10,7 @@ using QueueApi.Health;
 using QueueApi.Metrics;
 using QueueApi.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using QueueApi.Webhooks;
 
 namespace QueueApi.Extensions;
 
@@ -26,6 +27,7 @@ internal static class QueueApiServiceExtensions
         services.AddQueueStorage(config);
         services.AddQueueEngine(config);
         services.AddHostedService<StartupWarnings>();
+        services.AddWebhookHandler();
         services.AddOptions<ApiOptions>().Bind(config.GetSection(ApiOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<AdminKeyOptions>().Bind(config.GetSection(QueueApiOptions.SectionName));
         services.Configure<HostOptions>(config.GetSection("HostOptions"));
