@@ -227,6 +227,11 @@ public sealed partial class QueueEngine : IDisposable
 
         _supervisor.CancelNow();
         _supervisor.Join(TimeSpan.FromSeconds(1));
+        foreach (var q in _queueList)
+        {
+            q.Runtime.Starts?.Dispose();
+        }
+
         Metrics.Dispose();
     }
 

@@ -51,4 +51,16 @@ public sealed class OptionsValidationTests
 
         Assert.True(result.Succeeded, string.Join("; ", result.Failures ?? []));
     }
+
+    [Theory]
+    [InlineData(0, 1, "QueueApi:Queues:orders:RateLimit:PermitsPerSecond: PermitsPerSecond must be between 0.001 and 1000000.")]
+    [InlineData(10, 0, "QueueApi:Queues:orders:RateLimit:Burst: Burst must be between 1 and 1000000.")]
+    public void InvalidRateLimitNamesItsKey(double permitsPerSecond, int burst, string expected)
+    {
+        var q = new QueueOptions { RateLimit = new RateLimitOptions { PermitsPerSecond = permitsPerSecond, Burst = burst } };
+
+        var result = Validator().Validate(null, new QueueApiOptions { Queues = { ["orders"] = q } });
+
+        Assert.Equal([expected], result.Failures!);
+    }
 }

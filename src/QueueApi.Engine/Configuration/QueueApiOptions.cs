@@ -60,6 +60,9 @@ public sealed class QueueOptions
 
     public CircuitBreakerOptions CircuitBreaker { get; set; } = new();
 
+    /// <summary>When set, caps how fast the queue's workers start messages; off by default.</summary>
+    public RateLimitOptions? RateLimit { get; set; }
+
     /// <summary>Settings of the built-in <c>webhook</c> handler; required when <see cref="Handler"/> is <c>webhook</c>.</summary>
     public WebhookOptions? Webhook { get; set; }
 }

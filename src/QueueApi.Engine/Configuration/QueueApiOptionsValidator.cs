@@ -32,12 +32,12 @@ internal sealed partial class QueueApiOptionsValidator(HandlerCatalog handlers) 
             var results = new List<ValidationResult>();
             Validator.TryValidateObject(q, new ValidationContext(q), results, validateAllProperties: true);
             Validator.TryValidateObject(q.CircuitBreaker, new ValidationContext(q.CircuitBreaker), results, validateAllProperties: true);
-            foreach (var r in results)
+            Collect(errors, key, results);
+            if (q.RateLimit is { } limit)
             {
-                foreach (var member in r.MemberNames.DefaultIfEmpty(""))
-                {
-                    errors.Add($"{key}:{member}: {r.ErrorMessage}");
-                }
+                results.Clear();
+                Validator.TryValidateObject(limit, new ValidationContext(limit), results, validateAllProperties: true);
+                Collect(errors, $"{key}:RateLimit", results);
             }
 
             if (!string.IsNullOrEmpty(q.Handler) && !handlers.Contains(q.Handler))
@@ -62,6 +62,17 @@ internal sealed partial class QueueApiOptionsValidator(HandlerCatalog handlers) 
         Positive(errors, $"{root}:Shutdown:CancelGrace", s.CancelGrace);
         Positive(errors, $"{root}:Shutdown:JoinTimeout", s.JoinTimeout);
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static void Collect(List<string> errors, string key, List<ValidationResult> results)
+    {
+        foreach (var r in results)
+        {
+            foreach (var member in r.MemberNames.DefaultIfEmpty(""))
+            {
+                errors.Add($"{key}:{member}: {r.ErrorMessage}");
+            }
+        }
     }
 
     private static void Positive(List<string> errors, string key, TimeSpan value, bool allowZero = false)

@@ -30,6 +30,9 @@ public sealed class EngineMetrics : IDisposable
         _meter.CreateObservableUpDownCounter("queueapi.queue.depth", () => Each(queues(), q => (long)q.Store.QueuedCount), "{message}", "Messages waiting for a worker.");
         _meter.CreateObservableUpDownCounter("queueapi.workers.alive", () => Each(queues(), q => (long)q.Workers.Count(w => w.Thread.IsAlive)), "{thread}", "Worker threads alive.");
         _meter.CreateObservableUpDownCounter("queueapi.workers.busy", () => Each(queues(), q => (long)q.Workers.Count(w => w.State is WorkerState.Busy or WorkerState.Retrying)), "{thread}", "Worker threads processing a message.");
+        _meter.CreateObservableUpDownCounter("queueapi.ratelimit.permits", () => Limited(queues(), s => s.AvailablePermits), "{permit}", "Permits in a rate-limited queue's bucket: messages that could start at once.");
+        _meter.CreateObservableUpDownCounter("queueapi.ratelimit.waiting", () => Limited(queues(), s => s.WaitingWorkers), "{thread}", "Workers holding a message until the queue's rate limit lets it start.");
+        _meter.CreateObservableCounter("queueapi.ratelimit.delayed", () => Limited(queues(), s => s.DelayedStarts), "{message}", "Message starts that waited for the queue's rate limit.");
     }
 
     /// <summary>True while something listens to the duration histogram (an exporter, dotnet-counters).</summary>
@@ -53,6 +56,9 @@ public sealed class EngineMetrics : IDisposable
 
     private static IEnumerable<Measurement<long>> Each(IEnumerable<Queues.WorkQueue> queues, Func<Queues.WorkQueue, long> value) =>
         queues.Select(q => new Measurement<long>(value(q), Destination(q.Name)));
+
+    private static IEnumerable<Measurement<long>> Limited(IEnumerable<Queues.WorkQueue> queues, Func<Queues.RateLimitState, long> value) =>
+        queues.Select(q => (q.Name, Limit: q.RateLimit)).Where(q => q.Limit is not null).Select(q => new Measurement<long>(value(q.Limit!), Destination(q.Name)));
 
     private static IEnumerable<Measurement<long>> Outcomes(IEnumerable<Queues.WorkQueue> queues)
     {

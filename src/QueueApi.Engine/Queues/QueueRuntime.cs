@@ -24,6 +24,7 @@ internal sealed class QueueRuntime
         Breaker = new CircuitBreaker(options.CircuitBreaker, options.Workers);
         Retry = RetryPipeline.Build(options, time, shutdown);
         Pause = new PauseGate(store.IsPaused);
+        Starts = options.RateLimit is { } limit ? new StartLimiter(limit, options.Workers) : null;
     }
 
     public string Name { get; }
@@ -40,6 +41,9 @@ internal sealed class QueueRuntime
     public ResiliencePipeline Retry { get; }
 
     public PauseGate Pause { get; }
+
+    /// <summary>The queue's rate limit on starting messages; null when it has none (the hot path then pays nothing).</summary>
+    public StartLimiter? Starts { get; }
 
     /// <summary>How long the open circuit still keeps workers from taking new messages.</summary>
     public TimeSpan BreakRemaining() => Breaker.IsOpen ? Breaker.BreakRemaining(_time.GetUtcNow().UtcTicks) : TimeSpan.Zero;

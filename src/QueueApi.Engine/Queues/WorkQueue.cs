@@ -46,6 +46,11 @@ public sealed class WorkQueue
     public DateTimeOffset? CircuitOpenUntil =>
         Runtime.Breaker.StateAt(_time.GetUtcNow().UtcTicks) == BreakerState.Open ? Runtime.Breaker.OpenUntil : null;
 
+    /// <summary>The rate limit on starting messages and its bucket now; null when the queue has none.</summary>
+    public RateLimitState? RateLimit => Runtime.Starts is { } s
+        ? new RateLimitState(s.Options.PermitsPerSecond, s.Options.Burst, s.AvailablePermits, s.WaitingWorkers, s.DelayedStarts)
+        : null;
+
     /// <summary>A consistent-enough snapshot of the books: exact once the queue is quiet.</summary>
     public QueueCounts Counts() => Store.Counts();
 

@@ -17,6 +17,9 @@ internal static class RetryPipeline
     /// <summary>The worker running the pipeline, handed to the callbacks through the context.</summary>
     public static readonly ResiliencePropertyKey<IRetryObserver> ObserverKey = new("queueapi.worker");
 
+    /// <summary>The error of a message a stop cancelled before it finished.</summary>
+    public const string CancelledByShutdown = "cancelled by shutdown";
+
     /// <summary>The longest <c>Retry-After</c> honoured; a worker waits it out on its own thread.</summary>
     public static readonly TimeSpan MaxRetryAfter = TimeSpan.FromMinutes(5);
 
@@ -68,6 +71,15 @@ internal static class RetryPipeline
         // The circuit's rejections did not run the handler, so they never use up an attempt.
         return ex is CircuitOpenException || (message is not null && message.Attempts < maxAttempts);
     }
+
+    /// <summary>The final status and error of a message whose failure is not retried.</summary>
+    public static (MessageStatus Outcome, string? Error) Classify(Exception ex, CancellationToken shutdown) => ex switch
+    {
+        PermanentMessageException => (MessageStatus.Failed, ex.Message),
+        // Stopped, not exhausted: a failure, not a dead letter.
+        OperationCanceledException or CircuitOpenException when shutdown.IsCancellationRequested => (MessageStatus.Failed, CancelledByShutdown),
+        _ => (MessageStatus.DeadLettered, $"{ex.GetType().Name}: {ex.Message}"),
+    };
 
     /// <summary>Whether the circuit breaker counts a failed attempt (as Polly's ShouldHandle did).</summary>
     public static bool CountsAsFailure(Exception ex, CancellationToken shutdown) =>

@@ -16,12 +16,10 @@ namespace QueueApi.Engine.Workers;
 /// One dedicated, named background thread that serves one queue. It claims from its queue's store, reports every
 /// outcome to it and tells the supervisor (<see cref="ISupervisor"/>) when it faults or ends; it knows no engine.
 /// </summary>
-public sealed partial class Worker : IRetryObserver
+public sealed class Worker : IRetryObserver
 {
     // Idle workers wake on a message, a completed store or a token; this bound only caps each wait.
     private static readonly TimeSpan IdleWait = TimeSpan.FromSeconds(30);
-
-    private const string CancelledByShutdown = "cancelled by shutdown";
 
     private readonly QueueRuntime _queue;
     private readonly IQueueStore _store;
@@ -131,7 +129,7 @@ public sealed partial class Worker : IRetryObserver
             // Tell the supervisor first; the stack trace and the log line can wait a few microseconds.
             _supervisor.OnWorkerFaulted(fault);
             Fault = fault with { Detail = ex.ToString() };
-            LogFaulted(_logger, Id, ex.GetType().Name, ex.Message, ex);
+            WorkerLog.Faulted(_logger, Id, ex.GetType().Name, ex.Message, ex);
         }
         finally
         {
@@ -206,13 +204,25 @@ public sealed partial class Worker : IRetryObserver
             SetState(WorkerState.Busy);
             Interlocked.Exchange(ref _busySinceTicks, _time.GetUtcNow().UtcTicks);
             Deadline.Arm(_time.GetTimestamp(), _queue.Options.AttemptTimeout);
-            LogHanging(_logger, Id);
+            WorkerLog.Hanging(_logger, Id);
             _chaos.Hang(Id);
         }
     }
 
     private void Process(QueueMessage message, long start)
     {
+        if (_queue.Starts is { } starts && !starts.TryStartNow())
+        {
+            SetState(WorkerState.Throttled); // Holds the claimed message until the rate limit lets it start.
+            if (!starts.WaitToStart(_supervisor.ShutdownToken))
+            {
+                _store.Release(message, _slot, RetryPipeline.CancelledByShutdown); // Never started; a durable store keeps it.
+                return;
+            }
+
+            start = _time.GetTimestamp();
+        }
+
         // Hot path: one timestamp to start (often the previous finish), one to finish; wall time from the anchor.
         // Never before it was enqueued: a reused finish time can precede an enqueue by nanoseconds.
         var now = new DateTimeOffset(Math.Max(_clock.UtcTicksOf(start), message.EnqueuedAtTicks), TimeSpan.Zero);
@@ -252,9 +262,9 @@ public sealed partial class Worker : IRetryObserver
             Volatile.Write(ref _failed, _failed + 1);
         }
 
-        if (outcome == MessageStatus.Failed && error == CancelledByShutdown)
+        if (outcome == MessageStatus.Failed && error == RetryPipeline.CancelledByShutdown)
         {
-            _store.Release(message, _slot, CancelledByShutdown); // A durable store keeps it for the next start.
+            _store.Release(message, _slot, RetryPipeline.CancelledByShutdown); // A durable store keeps it for the next start.
         }
         else
         {
@@ -312,14 +322,7 @@ public sealed partial class Worker : IRetryObserver
         Attempt(_clock.UtcTicksOf(start), start);
     }
 
-    private (MessageStatus Outcome, string? Error) Classify(Exception ex) => ex switch
-    {
-        PermanentMessageException => (MessageStatus.Failed, ex.Message),
-        // Stopped, not exhausted: a failure, not a dead letter.
-        OperationCanceledException or CircuitOpenException when _supervisor.ShutdownToken.IsCancellationRequested =>
-            (MessageStatus.Failed, CancelledByShutdown),
-        _ => (MessageStatus.DeadLettered, $"{ex.GetType().Name}: {ex.Message}"),
-    };
+    private (MessageStatus Outcome, string? Error) Classify(Exception ex) => RetryPipeline.Classify(ex, _supervisor.ShutdownToken);
 
     /// <summary>One attempt: past the circuit breaker, then the handler under the attempt's time limit.</summary>
     private void Attempt(long nowTicks, long start)
@@ -391,10 +394,4 @@ public sealed partial class Worker : IRetryObserver
     }
 
     private void SetState(WorkerState state) => _state = (int)state;
-
-    [LoggerMessage(Level = LogLevel.Critical, Message = "Worker {Worker} faulted with {ExceptionType}: {Reason} (the service winds down)")]
-    private static partial void LogFaulted(ILogger logger, string worker, string exceptionType, string reason, Exception ex);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Worker {Worker} hangs on purpose (fault injection) and ignores its token.")]
-    private static partial void LogHanging(ILogger logger, string worker);
 }

@@ -12,6 +12,9 @@ public enum WorkerState
     Stopping,
     Stopped,
     Faulted,
+
+    /// <summary>Holds a claimed message and waits for the queue's rate limit to let it start.</summary>
+    Throttled,
 }
 
 /// <summary>A recorded failure of a worker's loop (not of one message).</summary>

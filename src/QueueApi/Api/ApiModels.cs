@@ -60,7 +60,8 @@ public sealed record QueueView(
     bool Paused,
     CircuitView Circuit,
     int DeadLetters,
-    QueueCounts Counts)
+    QueueCounts Counts,
+    RateLimitState? RateLimit)
 {
     public static QueueView From(WorkQueue q)
     {
@@ -76,7 +77,8 @@ public sealed record QueueView(
             q.IsPaused,
             new CircuitView(q.CircuitState, q.CircuitOpenUntil),
             q.DeadLetterCount,
-            counts);
+            counts,
+            q.RateLimit);
     }
 }
 

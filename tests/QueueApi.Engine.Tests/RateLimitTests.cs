@@ -1,0 +1,91 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using QueueApi.Engine.Configuration;
+using QueueApi.Engine.Messages;
+using QueueApi.Engine.Workers;
+
+namespace QueueApi.Engine.Tests;
+
+/// <summary>
+/// The rate limit refills on the framework limiter's own wall-clock timer (it takes no TimeProvider), so these
+/// tests either use a rate so slow that no refill can come during the test, or assert a lower bound on time,
+/// which load can only make larger.
+/// </summary>
+public sealed class RateLimitTests
+{
+    [Fact]
+    public void ABurstStartsAtOnceAndTheNextMessageWaitsThrottledHoldingItsClaim()
+    {
+        // One permit per 1,000 s: after the burst of 2, nothing refills while the test runs.
+        using var engine = TestEngine.Create(DelegateHandler.Ok(), q =>
+        {
+            q.Workers = 2;
+            q.RateLimit = new RateLimitOptions { PermitsPerSecond = 0.001, Burst = 2 };
+        });
+        var queue = engine.Queues.Single();
+
+        var messages = Enumerable.Range(0, 4).Select(_ => engine.Enqueue()).ToList();
+
+        TestEngine.WaitFor(() => messages.Count(m => m.Status == MessageStatus.Succeeded) == 2, "the burst of two to run");
+        TestEngine.WaitFor(() => engine.Workers.Any(w => w.State == WorkerState.Throttled), "a worker to wait for a permit");
+        Assert.Equal(2, messages.Count(m => m.Status == MessageStatus.Queued));
+        var state = queue.RateLimit!;
+        Assert.Equal(0, state.AvailablePermits);
+        Assert.Equal(2, state.Burst);
+        Assert.True(state.WaitingWorkers >= 1);
+    }
+
+    [Fact]
+    public async Task AStopWakesAThrottledWorkerAtOnce()
+    {
+        using var engine = TestEngine.Create(DelegateHandler.Ok(), q =>
+        {
+            q.Workers = 1;
+            q.RateLimit = new RateLimitOptions { PermitsPerSecond = 0.001, Burst = 1 };
+        });
+        var first = engine.Enqueue();
+        var second = engine.Enqueue();
+        TestEngine.WaitFor(() => first.Status == MessageStatus.Succeeded && engine.Workers.Single().State == WorkerState.Throttled, "the worker to wait for its next permit");
+
+        var watch = Stopwatch.StartNew();
+        engine.RequestStop(ShutdownMode.Immediate);
+
+        await engine.Completion.WaitAsync(TestEngine.Timeout, TestContext.Current.CancellationToken);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"stopping took {watch.Elapsed}");
+        Assert.Equal(MessageStatus.Failed, second.Status);
+        Assert.Equal("cancelled by shutdown", second.Error);
+        Assert.Equal(0, second.Attempts);
+    }
+
+    [Fact]
+    public void StartsAreSpacedByTheRate()
+    {
+        // 40 per second with a burst of 1: the 11th start comes no sooner than 10 / 40 s after the first.
+        var starts = new ConcurrentQueue<long>();
+        using var engine = TestEngine.Create(new DelegateHandler((_, _) =>
+        {
+            starts.Enqueue(Stopwatch.GetTimestamp());
+            return ValueTask.CompletedTask;
+        }), q =>
+        {
+            q.Workers = 4;
+            q.RateLimit = new RateLimitOptions { PermitsPerSecond = 40, Burst = 1 };
+        });
+
+        var messages = Enumerable.Range(0, 11).Select(_ => engine.Enqueue()).ToList();
+
+        TestEngine.WaitFor(() => messages.All(m => m.Status == MessageStatus.Succeeded), "every message to run");
+        var times = starts.Order().ToArray();
+        var spread = Stopwatch.GetElapsedTime(times[0], times[^1]);
+        // A refill timer may fire a little early; allow 10% below the ideal 250 ms.
+        Assert.True(spread >= TimeSpan.FromMilliseconds(225), $"11 starts within {spread.TotalMilliseconds:0} ms at 40 per second");
+    }
+
+    [Fact]
+    public void AQueueWithoutARateLimitShowsNone()
+    {
+        using var engine = TestEngine.Create(DelegateHandler.Ok());
+
+        Assert.Null(engine.Queues.Single().RateLimit);
+    }
+}
