@@ -88,6 +88,15 @@ public sealed class QueueMessage
         internal set => Volatile.Write(ref _nextAttemptAt, ToTicks(value));
     }
 
+    /// <summary>
+    /// The W3C <c>traceparent</c> of the request that enqueued it, when that request was traced; each attempt's span
+    /// continues it. Null otherwise.
+    /// </summary>
+    public string? TraceParent { get; internal set; }
+
+    /// <summary>The trace id within <see cref="TraceParent"/>, for the status view and log searches.</summary>
+    public string? TraceId => Diagnostics.MessageTracing.TraceIdOf(TraceParent);
+
     public bool IsFinished => Status is MessageStatus.Succeeded or MessageStatus.Failed or MessageStatus.DeadLettered or MessageStatus.Dropped;
 
     private static long ToTicks(DateTimeOffset? value) => value is { } v ? v.UtcTicks : None;

@@ -61,14 +61,16 @@ public sealed class WorkQueue
     public IReadOnlyList<QueueMessage> DeadLetters(int limit) => Store.DeadLetters(limit);
 
     /// <summary>A new message for this queue, stamped now; not stored until <see cref="EnqueueAsync(QueueMessage, CancellationToken)"/>.</summary>
-    public QueueMessage NewMessage(byte[] payload)
+    /// <param name="payload">The JSON body.</param>
+    /// <param name="traceParent">The enqueuing request's W3C traceparent, when traced (<see cref="Diagnostics.MessageTracing.ParentOf"/>).</param>
+    public QueueMessage NewMessage(byte[] payload, string? traceParent = null)
     {
         var now = _time.GetUtcNow();
-        return new QueueMessage(MessageId.Next(now), Name, payload, now);
+        return new QueueMessage(MessageId.Next(now), Name, payload, now) { TraceParent = traceParent };
     }
 
     /// <summary>New messages for a batch, with consecutive ids and one clock read.</summary>
-    public QueueMessage[] NewBatch(IReadOnlyList<byte[]> payloads)
+    public QueueMessage[] NewBatch(IReadOnlyList<byte[]> payloads, string? traceParent = null)
     {
         ArgumentNullException.ThrowIfNull(payloads);
         var now = _time.GetUtcNow();
@@ -76,7 +78,7 @@ public sealed class WorkQueue
         var first = MessageId.NextRange(now, batch.Length);
         for (var i = 0; i < batch.Length; i++)
         {
-            batch[i] = new QueueMessage(first with { Seq = unchecked(first.Seq + (uint)i) }, Name, payloads[i], now);
+            batch[i] = new QueueMessage(first with { Seq = unchecked(first.Seq + (uint)i) }, Name, payloads[i], now) { TraceParent = traceParent };
         }
 
         return batch;

@@ -66,7 +66,6 @@ public sealed class Worker : IRetryObserver
     }
 
     public string Id { get; }
-
     public string QueueName => _queue.Name;
 
     public Thread Thread { get; }
@@ -80,7 +79,6 @@ public sealed class Worker : IRetryObserver
     public DateTimeOffset LastActivity => new(Interlocked.Read(ref _lastActivityTicks), TimeSpan.Zero);
 
     public long Succeeded => Interlocked.Read(ref _succeeded);
-
     public long Failed => Interlocked.Read(ref _failed);
 
     public WorkerFault? Fault { get; private set; }
@@ -361,6 +359,7 @@ public sealed class Worker : IRetryObserver
         }
 
         _store.AttemptStarted(message, _slot);
+        using var span = MessageTracing.StartAttempt(message, _queue.Name, Id);
         var armed = Deadline.Arm(start, _queue.Options.AttemptTimeout);
         try
         {
@@ -371,6 +370,10 @@ public sealed class Worker : IRetryObserver
                 // time limit, and counts the worker stuck if the handler ignores that for the grace period.
                 pending.AsTask().GetAwaiter().GetResult();
             }
+        }
+        catch (Exception ex) when (MessageTracing.Failed(span, ex))
+        {
+            throw; // Never reached: the filter only marks the span.
         }
         catch (OperationCanceledException ex) when (!_supervisor.ShutdownToken.IsCancellationRequested && Deadline.TimedOut)
         {

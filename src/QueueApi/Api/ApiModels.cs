@@ -41,10 +41,11 @@ public sealed record MessageView(
     DateTimeOffset? CompletedAt,
     DateTimeOffset? NextAttemptAt,
     string? Error,
+    string? TraceId,
     RawJson Payload)
 {
     public static MessageView From(QueueMessage m) => new(
-        m.Id, m.Queue, m.Status, m.Attempts, m.WorkerId, m.EnqueuedAt, m.StartedAt, m.CompletedAt, m.NextAttemptAt, m.Error, new RawJson(m.Payload));
+        m.Id, m.Queue, m.Status, m.Attempts, m.WorkerId, m.EnqueuedAt, m.StartedAt, m.CompletedAt, m.NextAttemptAt, m.Error, m.TraceId, new RawJson(m.Payload));
 }
 
 public sealed record CircuitView(string State, DateTimeOffset? OpenUntil);

@@ -10,6 +10,7 @@ using QueueApi.Health;
 using QueueApi.Metrics;
 using QueueApi.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using QueueApi.Tracing;
 using QueueApi.Webhooks;
 
 namespace QueueApi.Extensions;
@@ -46,6 +47,7 @@ internal static class QueueApiServiceExtensions
         services.AddQueueOpenApi();
         services.AddQueueMetrics();
         services.AddDashboard();
+        services.AddQueueTracing(config);
         return builder;
     }
 }

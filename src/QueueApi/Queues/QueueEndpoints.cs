@@ -1,8 +1,10 @@
+using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using QueueApi.Api;
 using QueueApi.Engine;
+using QueueApi.Engine.Diagnostics;
 using QueueApi.Engine.Messages;
 using QueueApi.Engine.Queues;
 using QueueApi.Engine.Storage;
@@ -127,7 +129,7 @@ internal static class QueueEndpoints
         }
 
         // Enqueued on the queue in hand: a durable store answers after its commit, the memory store at once.
-        var message = q!.NewMessage(body!);
+        var message = q!.NewMessage(body!, MessageTracing.ParentOf(Activity.Current));
         var status = await q.EnqueueAsync(message, http.RequestAborted).ConfigureAwait(false);
         if (status != EnqueueStatus.Accepted)
         {
@@ -155,7 +157,7 @@ internal static class QueueEndpoints
             return invalid;
         }
 
-        var messages = q!.NewBatch(items!);
+        var messages = q!.NewBatch(items!, MessageTracing.ParentOf(Activity.Current));
         var status = await q.EnqueueBatchAsync(messages, http.RequestAborted).ConfigureAwait(false);
         if (status != EnqueueStatus.Accepted)
         {

@@ -8,7 +8,7 @@ namespace QueueApi.Engine.Tests.Storage;
 /// ends the storage the way a crash does (nothing settled, no stop), and the next open must find it all again.
 /// The in-memory store does not derive from this class: it makes no such promise.
 /// </summary>
-public abstract class DurableQueueStoreContractTests : QueueStoreContractTests
+public abstract partial class DurableQueueStoreContractTests : QueueStoreContractTests
 {
     [Fact]
     public void TheStorageSaysItIsDurable() => Assert.True(Storage.IsDurable);

@@ -10,7 +10,7 @@ namespace QueueApi.Engine.Tests.Storage;
 /// <see cref="DurableQueueStoreContractTests"/>, which adds what must survive a restart. No test waits for a clock
 /// to pass a timeout, except the bounded claim waits, which are the subject of their tests and last milliseconds.
 /// </summary>
-public abstract class QueueStoreContractTests : QueueStoreContractBase
+public abstract partial class QueueStoreContractTests : QueueStoreContractBase
 {
     [Fact]
     public void MessagesAreClaimedInTheOrderTheyWereAccepted()
