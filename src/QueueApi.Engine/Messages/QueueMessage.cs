@@ -10,6 +10,9 @@ public enum MessageStatus
     Failed,
     DeadLettered,
     Dropped,
+
+    /// <summary>Accepted with a delay: waits, uncounted as queued, until its due time (<see cref="QueueMessage.DueAt"/>).</summary>
+    Scheduled,
 }
 
 /// <summary>One accepted message and its bookkeeping. Written by one worker at a time, read by anyone.</summary>
@@ -28,6 +31,10 @@ public sealed class QueueMessage
     private long _startedAt = None;
     private long _completedAt = None;
     private long _nextAttemptAt = None;
+    // 0 free, 1 claimed by a worker, 2 cancelled: one compare-and-swap decides a claim racing a cancel.
+    private int _claim;
+    // What most messages never have (a delay, a trace, an idempotency key): one reference instead of three fields.
+    private Extras? _extras;
 
     internal QueueMessage(MessageKey id, string queue, byte[] payload, DateTimeOffset enqueuedAt)
     {
@@ -92,12 +99,53 @@ public sealed class QueueMessage
     /// The W3C <c>traceparent</c> of the request that enqueued it, when that request was traced; each attempt's span
     /// continues it. Null otherwise.
     /// </summary>
-    public string? TraceParent { get; internal set; }
+    public string? TraceParent
+    {
+        get => _extras?.TraceParent;
+        internal set => WithExtras(value is not null)?.TraceParent = value;
+    }
+
+    /// <summary>When a delayed message may run, never before; null when it was not delayed.</summary>
+    public DateTimeOffset? DueAt
+    {
+        get => FromTicks(_extras?.DueAt ?? None);
+        internal set => WithExtras(value is not null)?.DueAt = ToTicks(value);
+    }
+
+    internal long DueAtTicks => _extras?.DueAt ?? None;
+
+    /// <summary>The client's <c>Idempotency-Key</c> and a hash of the body it came with; null without one.</summary>
+    public string? IdempotencyKey
+    {
+        get => _extras?.IdempotencyKey;
+        internal set => WithExtras(value is not null)?.IdempotencyKey = value;
+    }
+
+    /// <summary>A worker takes it (true once); false if it was cancelled first.</summary>
+    internal bool TryMarkClaimed() => Interlocked.CompareExchange(ref _claim, 1, 0) == 0;
+
+    /// <summary>A cancel takes it out of the line (true once); false if a worker claimed it first.</summary>
+    internal bool TryMarkCancelled() => Interlocked.CompareExchange(ref _claim, 2, 0) == 0;
+
+    internal bool IsCancelled => Volatile.Read(ref _claim) == 2;
+
+    /// <summary>Back in the line (a requeued dead letter): free to be claimed again.</summary>
+    internal void MarkUnclaimed() => Volatile.Write(ref _claim, 0);
 
     /// <summary>The trace id within <see cref="TraceParent"/>, for the status view and log searches.</summary>
     public string? TraceId => Diagnostics.MessageTracing.TraceIdOf(TraceParent);
 
     public bool IsFinished => Status is MessageStatus.Succeeded or MessageStatus.Failed or MessageStatus.DeadLettered or MessageStatus.Dropped;
+
+    /// <summary>The extras to write a value into; none is made to write a null.</summary>
+    private Extras? WithExtras(bool create) => create ? _extras ??= new Extras() : _extras;
+
+    private sealed class Extras
+    {
+        public string? TraceParent;
+        public long DueAt = None;
+        public string? IdempotencyKey;
+    }
 
     private static long ToTicks(DateTimeOffset? value) => value is { } v ? v.UtcTicks : None;
 

@@ -12,8 +12,12 @@ namespace QueueApi.Engine.Storage;
 /// <para>Threads: intake, reads and operator actions come from any thread; claims and outcome reports come from
 /// the worker threads, each passing its <see cref="WorkerSlot"/>, and a message is reported on only by the worker
 /// that claimed it. Every wait is bounded by a timeout and a token.</para>
-/// <para>Life of a message: Queued → (claim) Processing ⇄ Retrying → Succeeded | Failed | DeadLettered | Dropped.
+/// <para>Life of a message: [Scheduled →] Queued → (claim) Processing ⇄ Retrying → Succeeded | Failed | DeadLettered | Dropped.
 /// Each step moves it from one bucket of <see cref="QueueCounts"/> to the next, so the books always balance.</para>
+/// <para>Delayed delivery: a message whose <see cref="QueueMessage.DueAt"/> is later than the store's clock at
+/// enqueue is stored <see cref="MessageStatus.Scheduled"/> (it counts against Capacity) and is handed out by no claim
+/// before that time; once due it is queued, due messages in due order, and a claimer waiting then is woken without
+/// polling (a timer on the store's <see cref="TimeProvider"/>, or a wait bounded by the next due time).</para>
 /// <para>Outcome reports return nothing: a durable store may batch their writes (delivery is at-least-once, so
 /// a crash before they are written runs a message again; the attempt is counted then).</para>
 /// </remarks>
@@ -119,6 +123,12 @@ public interface IQueueStore
 
     /// <summary>Deletes a dead letter: it moves to dropped, reason "deleted from dead letters".</summary>
     ValueTask<DeadLetterResult> DeleteDeadLetterAsync(string id, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Cancels a message that has not started (queued or scheduled): it moves to dropped with reason "cancelled"
+    /// and never runs. A message a worker holds answers <see cref="CancelResult.Running"/>.
+    /// </summary>
+    ValueTask<CancelResult> CancelAsync(string id, CancellationToken cancellationToken) => new(CancelResult.NotSupported);
 
     /// <summary>Whether workers take new messages; stored, so it survives a restart (and, shared, all replicas see it).</summary>
     bool IsPaused { get; }

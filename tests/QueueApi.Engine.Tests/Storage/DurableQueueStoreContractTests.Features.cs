@@ -1,4 +1,5 @@
 using QueueApi.Engine.Messages;
+using QueueApi.Engine.Storage;
 
 namespace QueueApi.Engine.Tests.Storage;
 
@@ -21,5 +22,25 @@ public abstract partial class DurableQueueStoreContractTests
 
         Assert.Equal(TraceParent, Find(store, traced.Id)!.TraceParent);
         Assert.Null(Find(store, untraced)!.TraceParent);
+    }
+
+    [Fact]
+    public void AScheduledMessageSurvivesARestartAndStillWaitsForItsDueTime()
+    {
+        var store = Open();
+        var m = AcceptDelayed(store, TimeSpan.FromSeconds(30));
+        var cancelled = AcceptDelayed(store, TimeSpan.FromSeconds(10));
+        Assert.Equal(CancelResult.Done, Cancel(store, cancelled.Id));
+
+        Reopen();
+        store = Open();
+
+        Assert.Equal((MessageStatus.Scheduled, m.DueAt), (Find(store, m.Id)!.Status, Find(store, m.Id)!.DueAt));
+        Assert.Equal((1, 1L), (store.Counts().Scheduled, store.Counts().DroppedReasons["cancelled"]));
+        Time.Advance(TimeSpan.FromSeconds(29));
+        Assert.False(store.TryClaimNow(W0, out _));
+        Time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(m.Id, Claim(store, W0).Id);
+        AssertBalanced(store);
     }
 }

@@ -1,10 +1,32 @@
 using QueueApi.Engine.Messages;
+using QueueApi.Engine.Storage;
 
 namespace QueueApi.Engine.Tests.Storage;
 
-/// <summary>Issue 15's features as every store must keep them.</summary>
+/// <summary>
+/// Issue 15's features as every store must keep them: the trace parent, delayed delivery (scheduled messages,
+/// due order, never early) and cancelling a message that has not started. Time is the fake clock: a store's
+/// schedule must follow the <see cref="TimeProvider"/> it was given.
+/// </summary>
 public abstract partial class QueueStoreContractTests
 {
+    protected QueueMessage Delayed(TimeSpan delay, string payload = "{}")
+    {
+        var m = NewMessage(payload);
+        m.DueAt = Time.GetUtcNow() + delay;
+        return m;
+    }
+
+    protected QueueMessage AcceptDelayed(IQueueStore store, TimeSpan delay, string payload = "{}")
+    {
+        var m = Delayed(delay, payload);
+        Assert.Equal(EnqueueStatus.Accepted, Enqueue(store, m));
+        return m;
+    }
+
+    protected static CancelResult Cancel(IQueueStore store, string id) =>
+        store.CancelAsync(id, TestContext.Current.CancellationToken).AsTask().WaitAsync(TestEngine.Timeout).ConfigureAwait(false).GetAwaiter().GetResult();
+
     [Fact]
     public void AMessageKeepsTheTraceParentItWasEnqueuedWith()
     {
@@ -16,5 +38,189 @@ public abstract partial class QueueStoreContractTests
         Assert.Equal(traced.TraceParent, Find(store, traced.Id)!.TraceParent);
         Assert.Equal(traced.TraceParent, Claim(store, W0).TraceParent);
         Assert.Equal("0af7651916cd43dd8448eb211c80319c", traced.TraceId);
+    }
+
+    [Fact]
+    public void ADelayedMessageIsScheduledUntilItsDueTimeAndNeverHandedOutEarly()
+    {
+        var store = Open();
+        var m = AcceptDelayed(store, TimeSpan.FromSeconds(10));
+
+        var seen = Find(store, m.Id)!;
+        Assert.Equal(MessageStatus.Scheduled, seen.Status);
+        Assert.Equal(m.DueAt, seen.DueAt);
+        Assert.Equal((1, 0), (store.Counts().Scheduled, store.Counts().Queued));
+        AssertBalanced(store);
+        Assert.False(store.TryClaimNow(W0, out _));
+
+        Time.Advance(TimeSpan.FromSeconds(10) - TimeSpan.FromTicks(1));
+        Assert.False(store.TryClaimNow(W0, out _), "handed out a tick before its due time");
+
+        Time.Advance(TimeSpan.FromTicks(1));
+        Assert.Equal(m.Id, Claim(store, W0).Id);
+        Assert.Equal((0, 0), (store.Counts().Scheduled, store.Counts().Queued));
+    }
+
+    [Fact]
+    public void DueMessagesAreHandedOutInDueOrderWhateverTheOrderTheyCameIn()
+    {
+        var store = Open();
+        var at30 = AcceptDelayed(store, TimeSpan.FromSeconds(30)).Id;
+        var at10 = AcceptDelayed(store, TimeSpan.FromSeconds(10)).Id;
+        var at20 = AcceptDelayed(store, TimeSpan.FromSeconds(20)).Id;
+
+        Time.Advance(TimeSpan.FromSeconds(30));
+
+        Assert.Equal([at10, at20, at30], Enumerable.Range(0, 3).Select(_ => Claim(store, W0).Id));
+    }
+
+    [Fact]
+    public void AnEarlierDueMessageEnqueuedLaterComesDueFirst()
+    {
+        var store = Open();
+        var late = AcceptDelayed(store, TimeSpan.FromMinutes(1)).Id;
+        var early = AcceptDelayed(store, TimeSpan.FromSeconds(5)).Id;
+
+        Time.Advance(TimeSpan.FromSeconds(5));
+
+        Assert.Equal(early, Claim(store, W0).Id);
+        Assert.False(store.TryClaimNow(W0, out _));
+        Time.Advance(TimeSpan.FromSeconds(55));
+        Assert.Equal(late, Claim(store, W0).Id);
+    }
+
+    [Fact]
+    public void AMessageDueNowOrInThePastIsQueuedAtOnce()
+    {
+        var store = Open();
+        var m = AcceptDelayed(store, TimeSpan.FromSeconds(-1));
+
+        Assert.Equal(MessageStatus.Queued, Find(store, m.Id)!.Status);
+        Assert.Equal(m.Id, Claim(store, W0).Id);
+    }
+
+    [Fact]
+    public async Task AClaimWaitingForWorkTakesAMessageAsSoonAsItComesDue()
+    {
+        var store = Open();
+        var m = AcceptDelayed(store, TimeSpan.FromSeconds(5));
+        var claim = Task.Factory.StartNew(
+            () => (store.TryClaim(W0, out var taken, TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken), taken),
+            TestContext.Current.CancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+        Time.Advance(TimeSpan.FromSeconds(5));
+
+        var (result, taken) = await claim.WaitAsync(TestEngine.Timeout, TestContext.Current.CancellationToken);
+        Assert.Equal(TakeResult.Taken, result);
+        Assert.Equal(m.Id, taken!.Id);
+    }
+
+    [Fact]
+    public async Task ScheduledMessagesCountAgainstCapacityAndABatchIsStillAllOrNone()
+    {
+        var store = Open(Options(capacity: 3));
+        AcceptDelayed(store, TimeSpan.FromMinutes(1));
+        Accept(store);
+        var batch = new[] { Delayed(TimeSpan.FromMinutes(1)), NewMessage() };
+
+        Assert.Equal(EnqueueStatus.Full, await store.EnqueueBatchAsync(batch, TestContext.Current.CancellationToken));
+        Assert.All(batch, m => Assert.Null(Find(store, m.Id)));
+        Assert.Equal(EnqueueStatus.Accepted, Enqueue(store, Delayed(TimeSpan.FromMinutes(1))));
+        Assert.Equal(EnqueueStatus.Full, Enqueue(store, NewMessage()));
+        Assert.Equal((2, 1), (store.Counts().Scheduled, store.Counts().Queued));
+        AssertBalanced(store);
+    }
+
+    [Fact]
+    public async Task ABatchMayMixDelayedAndPlainMessages()
+    {
+        var store = Open();
+        var batch = new[] { Delayed(TimeSpan.FromSeconds(10)), NewMessage(), Delayed(TimeSpan.FromSeconds(5)) };
+
+        Assert.Equal(EnqueueStatus.Accepted, await store.EnqueueBatchAsync(batch, TestContext.Current.CancellationToken));
+
+        Assert.Equal(batch[1].Id, Claim(store, W0).Id);
+        Assert.False(store.TryClaimNow(W0, out _));
+        Time.Advance(TimeSpan.FromSeconds(10));
+        Assert.Equal([batch[2].Id, batch[0].Id], new[] { Claim(store, W0).Id, Claim(store, W0).Id });
+    }
+
+    [Fact]
+    public void CancellingAScheduledMessageDropsItAsCancelledAndItNeverRuns()
+    {
+        var store = Open(Options(capacity: 1));
+        var m = AcceptDelayed(store, TimeSpan.FromSeconds(10));
+
+        Assert.Equal(CancelResult.Done, Cancel(store, m.Id));
+
+        var c = store.Counts();
+        Assert.Equal((0, 1L, 1L), (c.Scheduled, c.Dropped, c.DroppedReasons["cancelled"]));
+        AssertBalanced(store);
+        Assert.Equal(MessageStatus.Dropped, Find(store, m.Id)?.Status ?? MessageStatus.Dropped);
+        Time.Advance(TimeSpan.FromSeconds(10));
+        Assert.False(store.TryClaimNow(W0, out _), "a cancelled message was handed out");
+        Accept(store); // Its room is free again.
+        // Gone from lookups or shown dropped: either way it is not cancelled twice.
+        Assert.Contains(Cancel(store, m.Id), new[] { CancelResult.NotFound, CancelResult.Finished });
+    }
+
+    [Fact]
+    public void CancellingAQueuedMessageDropsItAndFreesItsRoom()
+    {
+        var store = Open(Options(capacity: 2));
+        var first = Accept(store).Id;
+        var second = Accept(store).Id;
+
+        Assert.Equal(CancelResult.Done, Cancel(store, first));
+
+        Assert.Equal((1, 1L), (store.Counts().Queued, store.Counts().DroppedReasons["cancelled"]));
+        AssertBalanced(store);
+        var third = Accept(store).Id;
+        Assert.Equal([second, third], new[] { Claim(store, W0).Id, Claim(store, W0).Id });
+        Assert.False(store.TryClaimNow(W0, out _));
+    }
+
+    [Fact]
+    public void AMessageAWorkerHoldsCannotBeCancelledAndAFinishedOneIsNotCancelledAgain()
+    {
+        var store = Open();
+        var claimed = Accept(store);
+        Claim(store, W0);
+        var running = Accept(store);
+        ClaimAndStart(store, W1);
+
+        Assert.Equal(CancelResult.Running, Cancel(store, claimed.Id));
+        Assert.Equal(CancelResult.Running, Cancel(store, running.Id));
+        Finish(store, running, W1, MessageStatus.Succeeded);
+        Assert.Equal(CancelResult.Finished, Cancel(store, running.Id));
+        Assert.Equal(CancelResult.NotFound, Cancel(store, "00000000000000000000"));
+        Assert.Equal(MessageStatus.Succeeded, Find(store, running.Id)!.Status);
+    }
+
+    [Fact]
+    public void AStopLeavesScheduledMessagesDroppedOrKeptWhenDurable()
+    {
+        var store = Open();
+        var m = AcceptDelayed(store, TimeSpan.FromMinutes(1));
+        store.StopAccepting();
+        Time.Advance(TimeSpan.FromMinutes(2));
+        Assert.Equal(TakeResult.Completed, store.TryClaim(W0, out _, TimeSpan.FromMilliseconds(20), TestContext.Current.CancellationToken));
+
+        var left = store.Settle("immediate shutdown");
+
+        var c = store.Counts();
+        if (Storage.IsDurable)
+        {
+            Assert.Equal(new StopLeftover(0, 1), left);
+            Assert.Equal(0L, c.Dropped);
+        }
+        else
+        {
+            Assert.Equal(new StopLeftover(1, 0), left);
+            Assert.Equal((0, 1L), (c.Scheduled, c.DroppedReasons["immediate shutdown"]));
+            Assert.Equal(MessageStatus.Dropped, Find(store, m.Id)?.Status ?? MessageStatus.Dropped);
+        }
+
+        AssertBalanced(store);
     }
 }

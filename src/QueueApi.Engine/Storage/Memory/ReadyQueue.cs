@@ -23,12 +23,15 @@ internal sealed class ReadyQueue(int capacity)
     private readonly ConcurrentQueue<QueueMessage> _items = new();
     private readonly Lock _gate = new();
     private readonly LinkedList<Sleeper> _waiting = new();
+    // Capacity in use: messages in the line plus slots held for scheduled messages (_reserved of them).
     private int _count;
+    private int _reserved;
     private int _sleepers;
     private int _spinning;
     private volatile bool _completed;
 
-    public int Count => Volatile.Read(ref _count);
+    /// <summary>Messages waiting in the line (not the slots held for scheduled ones, nor cancelled ones).</summary>
+    public int Count => Volatile.Read(ref _count) - Volatile.Read(ref _reserved);
 
     public int Capacity { get; } = capacity;
 
@@ -71,6 +74,46 @@ internal sealed class ReadyQueue(int capacity)
         Wake(all: messages.Count > 1);
         return true;
     }
+
+    /// <summary>
+    /// Reserves room for <paramref name="n"/> messages at once (all or none), <paramref name="scheduled"/> of them
+    /// held for scheduled messages until they come due (<see cref="AddDue"/>); the others follow by <see cref="AddReserved"/>.
+    /// </summary>
+    public bool TryReserve(int n, int scheduled)
+    {
+        if (!TryReserve(n))
+        {
+            return false;
+        }
+
+        Interlocked.Add(ref _reserved, scheduled);
+        return true;
+    }
+
+    /// <summary>Adds a message whose room was reserved; the owner completes the line only after adds in progress.</summary>
+    public void AddReserved(QueueMessage message)
+    {
+        _items.Enqueue(message);
+        Wake(all: false);
+    }
+
+    /// <summary>A scheduled message came due: it takes its held slot in the line.</summary>
+    public void AddDue(QueueMessage message)
+    {
+        Interlocked.Decrement(ref _reserved);
+        _items.Enqueue(message);
+        Wake(all: false);
+    }
+
+    /// <summary>Frees the slots of scheduled messages that will never come due (cancelled or dropped).</summary>
+    public void Unreserve(int n)
+    {
+        Interlocked.Add(ref _reserved, -n);
+        Interlocked.Add(ref _count, -n);
+    }
+
+    /// <summary>A message in the line was cancelled: its room is free now, and takers pass over it.</summary>
+    public void Cancelled() => Interlocked.Decrement(ref _count);
 
     public TakeResult TryTake(out QueueMessage? message, TimeSpan timeout, CancellationToken cancellationToken, bool spinFirst = false)
     {
@@ -190,10 +233,14 @@ internal sealed class ReadyQueue(int capacity)
 
     public bool TryTakeNow(out QueueMessage? message)
     {
-        if (_items.TryDequeue(out message))
+        while (_items.TryDequeue(out message))
         {
-            Interlocked.Decrement(ref _count);
-            return true;
+            // One compare-and-swap settles a race with a cancel; a cancelled message already gave its room back.
+            if (message.TryMarkClaimed())
+            {
+                Interlocked.Decrement(ref _count);
+                return true;
+            }
         }
 
         return false;
