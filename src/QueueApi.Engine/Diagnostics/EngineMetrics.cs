@@ -28,6 +28,7 @@ public sealed class EngineMetrics : IDisposable
         _meter.CreateObservableCounter("messaging.client.consumed.messages", () => Each(queues(), q => q.Counts() is var c ? c.Accepted - c.Queued - c.Dropped : 0), "{message}", "Messages taken by a worker.");
         _meter.CreateObservableCounter("queueapi.messages.completed", () => Outcomes(queues()), "{message}", "Messages that reached a final state, by outcome.");
         _meter.CreateObservableUpDownCounter("queueapi.queue.depth", () => Each(queues(), q => (long)q.Store.QueuedCount), "{message}", "Messages waiting for a worker.");
+        _meter.CreateObservableUpDownCounter("queueapi.queue.scheduled", () => Each(queues(), q => (long)q.Counts().Scheduled), "{message}", "Messages waiting for their due time.");
         _meter.CreateObservableUpDownCounter("queueapi.workers.alive", () => Each(queues(), q => (long)q.Workers.Count(w => w.Thread.IsAlive)), "{thread}", "Worker threads alive.");
         _meter.CreateObservableUpDownCounter("queueapi.workers.busy", () => Each(queues(), q => (long)q.Workers.Count(w => w.State is WorkerState.Busy or WorkerState.Retrying)), "{thread}", "Worker threads processing a message.");
         _meter.CreateObservableUpDownCounter("queueapi.ratelimit.permits", () => Limited(queues(), s => s.AvailablePermits), "{permit}", "Permits in a rate-limited queue's bucket: messages that could start at once.");

@@ -63,14 +63,15 @@ public sealed class WorkQueue
     /// <summary>A new message for this queue, stamped now; not stored until <see cref="EnqueueAsync(QueueMessage, CancellationToken)"/>.</summary>
     /// <param name="payload">The JSON body.</param>
     /// <param name="traceParent">The enqueuing request's W3C traceparent, when traced (<see cref="Diagnostics.MessageTracing.ParentOf"/>).</param>
-    public QueueMessage NewMessage(byte[] payload, string? traceParent = null)
+    /// <param name="dueAt">When it may run, for delayed delivery; null: now.</param>
+    public QueueMessage NewMessage(byte[] payload, string? traceParent = null, DateTimeOffset? dueAt = null)
     {
         var now = _time.GetUtcNow();
-        return new QueueMessage(MessageId.Next(now), Name, payload, now) { TraceParent = traceParent };
+        return new QueueMessage(MessageId.Next(now), Name, payload, now) { TraceParent = traceParent, DueAt = dueAt };
     }
 
     /// <summary>New messages for a batch, with consecutive ids and one clock read.</summary>
-    public QueueMessage[] NewBatch(IReadOnlyList<byte[]> payloads, string? traceParent = null)
+    public QueueMessage[] NewBatch(IReadOnlyList<byte[]> payloads, string? traceParent = null, DateTimeOffset? dueAt = null)
     {
         ArgumentNullException.ThrowIfNull(payloads);
         var now = _time.GetUtcNow();
@@ -78,7 +79,7 @@ public sealed class WorkQueue
         var first = MessageId.NextRange(now, batch.Length);
         for (var i = 0; i < batch.Length; i++)
         {
-            batch[i] = new QueueMessage(first with { Seq = unchecked(first.Seq + (uint)i) }, Name, payloads[i], now) { TraceParent = traceParent };
+            batch[i] = new QueueMessage(first with { Seq = unchecked(first.Seq + (uint)i) }, Name, payloads[i], now) { TraceParent = traceParent, DueAt = dueAt };
         }
 
         return batch;
@@ -91,6 +92,12 @@ public sealed class WorkQueue
     /// <summary>Stores all the messages or none.</summary>
     public ValueTask<EnqueueStatus> EnqueueBatchAsync(IReadOnlyList<QueueMessage> messages, CancellationToken cancellationToken) =>
         Store.EnqueueBatchAsync(messages, cancellationToken);
+
+    /// <summary>Cancels a queued or scheduled message: dropped, reason "cancelled". A running one answers Running.</summary>
+    public ValueTask<CancelResult> CancelAsync(string id, CancellationToken cancellationToken) => Store.CancelAsync(id, cancellationToken);
+
+    /// <summary>The clock the queue stamps messages with.</summary>
+    public DateTimeOffset Now => _time.GetUtcNow();
 
     /// <summary>Workers finish the message in hand and take no new ones until <see cref="Resume"/>. Stored.</summary>
     public void Pause()

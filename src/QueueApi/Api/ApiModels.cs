@@ -26,9 +26,9 @@ internal sealed class RawJsonConverter : JsonConverter<RawJson>
         writer.WriteRawValue(value.Utf8, skipInputValidation: true);
 }
 
-public sealed record EnqueueResponse(string Id, string Queue, MessageStatus Status);
+public sealed record EnqueueResponse(string Id, string Queue, MessageStatus Status, DateTimeOffset? DueAt = null);
 
-public sealed record BatchResponse(string Queue, int Count, IReadOnlyList<string> Ids, MessageStatus Status);
+public sealed record BatchResponse(string Queue, int Count, IReadOnlyList<string> Ids, MessageStatus Status, DateTimeOffset? DueAt = null);
 
 public sealed record MessageView(
     string Id,
@@ -40,12 +40,13 @@ public sealed record MessageView(
     DateTimeOffset? StartedAt,
     DateTimeOffset? CompletedAt,
     DateTimeOffset? NextAttemptAt,
+    DateTimeOffset? DueAt,
     string? Error,
     string? TraceId,
     RawJson Payload)
 {
     public static MessageView From(QueueMessage m) => new(
-        m.Id, m.Queue, m.Status, m.Attempts, m.WorkerId, m.EnqueuedAt, m.StartedAt, m.CompletedAt, m.NextAttemptAt, m.Error, m.TraceId, new RawJson(m.Payload));
+        m.Id, m.Queue, m.Status, m.Attempts, m.WorkerId, m.EnqueuedAt, m.StartedAt, m.CompletedAt, m.NextAttemptAt, m.DueAt, m.Error, m.TraceId, new RawJson(m.Payload));
 }
 
 public sealed record CircuitView(string State, DateTimeOffset? OpenUntil);

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -14,6 +15,9 @@ namespace QueueApi.Queues;
 /// <summary>Enqueue, look up messages and queues, pause and resume, and manage dead letters.</summary>
 internal static class QueueEndpoints
 {
+    private const string DelayDoc = "Run no sooner than this many seconds from now (a decimal number, up to 30 days); the message is 'scheduled' until then. Not with notBefore.";
+    private const string NotBeforeDoc = "Run no sooner than this RFC 3339 time (with Z or an offset, up to 30 days ahead); a time past runs at once. Not with delay.";
+
     public static IEndpointRouteBuilder MapQueues(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/queues").WithTags("Queues");
@@ -34,6 +38,14 @@ internal static class QueueEndpoints
             .WithName("GetMessage")
             .WithSummary("One message's status, attempts, times and payload")
             .ProducesProblem(StatusCodes.Status404NotFound);
+
+        group.MapDelete("/{queue}/messages/{id}", Cancel)
+            .WithName("CancelMessage")
+            .WithSummary("Cancel a queued or scheduled message; it is counted as dropped, reason \"cancelled\"")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
+            .RequireAdminKey();
 
         group.MapGet("/", ListQueues)
             .WithName("ListQueues")
@@ -119,17 +131,19 @@ internal static class QueueEndpoints
     }
 
     private static async Task<Results<AcceptedJson<EnqueueResponse>, ProblemHttpResult>> Enqueue(
-        string queue, HttpContext http, QueueEngine engine, IOptions<ApiOptions> options)
+        string queue, HttpContext http, QueueEngine engine, IOptions<ApiOptions> options,
+        [Description(DelayDoc)] string? delay = null, [Description(NotBeforeDoc)] string? notBefore = null)
     {
         var api = options.Value;
         var (q, body, problem) = await ReadForQueueAsync(queue, http, engine, api, api.MaxMessageBytes).ConfigureAwait(false);
-        if (problem is not null)
+        DateTimeOffset? due = null;
+        if (problem is not null || ((delay ?? notBefore) is not null && !DeliveryTime.TryRead(delay, notBefore, q!.Now, out due, out problem)))
         {
-            return problem;
+            return problem!;
         }
 
         // Enqueued on the queue in hand: a durable store answers after its commit, the memory store at once.
-        var message = q!.NewMessage(body!, MessageTracing.ParentOf(Activity.Current));
+        var message = q!.NewMessage(body!, MessageTracing.ParentOf(Activity.Current), due);
         var status = await q.EnqueueAsync(message, http.RequestAborted).ConfigureAwait(false);
         if (status != EnqueueStatus.Accepted)
         {
@@ -137,18 +151,21 @@ internal static class QueueEndpoints
         }
 
         var id = message.Id; // Formatted on each read: once is enough.
-        return new AcceptedJson<EnqueueResponse>($"/queues/{queue}/messages/{id}", new EnqueueResponse(id, queue, MessageStatus.Queued));
+        var response = due is null ? new EnqueueResponse(id, queue, MessageStatus.Queued) : new EnqueueResponse(id, queue, MessageStatus.Scheduled, due);
+        return new AcceptedJson<EnqueueResponse>($"/queues/{queue}/messages/{id}", response);
     }
 
     private static async Task<Results<AcceptedJson<BatchResponse>, ProblemHttpResult>> EnqueueBatch(
-        string queue, HttpContext http, QueueEngine engine, IOptions<ApiOptions> options)
+        string queue, HttpContext http, QueueEngine engine, IOptions<ApiOptions> options,
+        [Description(DelayDoc)] string? delay = null, [Description(NotBeforeDoc)] string? notBefore = null)
     {
         var api = options.Value;
         // The split below checks the JSON as it goes: one pass over the body, not two.
         var (q, body, problem) = await ReadForQueueAsync(queue, http, engine, api, api.MaxBatchBytes, validate: false).ConfigureAwait(false);
-        if (problem is not null)
+        DateTimeOffset? due = null;
+        if (problem is not null || ((delay ?? notBefore) is not null && !DeliveryTime.TryRead(delay, notBefore, q!.Now, out due, out problem)))
         {
-            return problem;
+            return problem!;
         }
 
         var (items, invalid) = JsonBody.SplitArray(body!, api.MaxBatchSize);
@@ -157,7 +174,7 @@ internal static class QueueEndpoints
             return invalid;
         }
 
-        var messages = q!.NewBatch(items!, MessageTracing.ParentOf(Activity.Current));
+        var messages = q!.NewBatch(items!, MessageTracing.ParentOf(Activity.Current), due);
         var status = await q.EnqueueBatchAsync(messages, http.RequestAborted).ConfigureAwait(false);
         if (status != EnqueueStatus.Accepted)
         {
@@ -170,7 +187,7 @@ internal static class QueueEndpoints
             ids[i] = messages[i].Id;
         }
 
-        return new AcceptedJson<BatchResponse>($"/queues/{queue}", new BatchResponse(queue, ids.Length, ids, MessageStatus.Queued));
+        return new AcceptedJson<BatchResponse>($"/queues/{queue}", new BatchResponse(queue, ids.Length, ids, due is null ? MessageStatus.Queued : MessageStatus.Scheduled, due));
     }
 
     private static Results<Ok<MessageView>, ProblemHttpResult> GetMessage(string queue, string id, QueueEngine engine)
@@ -181,6 +198,34 @@ internal static class QueueEndpoints
         }
 
         return q.TryGetMessage(id, out var m) ? TypedResults.Ok(MessageView.From(m!)) : Problems.UnknownMessage(queue, id);
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> Cancel(
+        string queue, string id, HttpContext http, QueueEngine engine, IOptions<ApiOptions> options)
+    {
+        if (!TryFind(engine, queue, out var q, out var unknown))
+        {
+            return unknown;
+        }
+
+        return await q.CancelAsync(id, http.RequestAborted).ConfigureAwait(false) switch
+        {
+            CancelResult.Done => TypedResults.NoContent(),
+            CancelResult.NotFound => Problems.UnknownMessage(queue, id),
+            CancelResult.Running => Problems.Make(
+                StatusCodes.Status409Conflict,
+                "Message is running",
+                $"Message '{id}' is already with a worker and cannot be cancelled. GET /queues/{queue}/messages/{id} shows how it ends."),
+            CancelResult.Finished => Problems.Make(
+                StatusCodes.Status409Conflict,
+                "Message already finished",
+                $"Message '{id}' already reached a final status; there is nothing to cancel. GET /queues/{queue}/messages/{id} shows it."),
+            CancelResult.StorageUnavailable => Problems.StorageUnavailable(http, options.Value.RetryAfterSeconds),
+            _ => Problems.Make(
+                StatusCodes.Status501NotImplemented,
+                "Cancel not supported",
+                $"The {engine.Storage.Provider} store cannot cancel messages yet."),
+        };
     }
 
     private static Ok<IReadOnlyList<QueueView>> ListQueues(QueueEngine engine) =>

@@ -17,6 +17,7 @@ public sealed class AdminKeyTests
         { "POST", "/queues/demo/resume" },
         { "POST", "/queues/demo/dead-letters/00000000000000000000/requeue" },
         { "DELETE", "/queues/demo/dead-letters/00000000000000000000" },
+        { "DELETE", "/queues/demo/messages/00000000000000000000" },
         { "POST", "/workers/default-1/crash" },
         { "POST", "/workers/default-1/hang" },
         { "POST", "/shutdown" },
