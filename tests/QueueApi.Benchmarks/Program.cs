@@ -4,7 +4,7 @@ using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using QueueApi.Benchmarks;
 
-// Modes: handoff (BenchmarkDotNet), split (producer and consumer sides alone), lifecycle and memory (plain Stopwatch/GC runs), or all;
+// Modes: handoff (BenchmarkDotNet), split (producer and consumer sides alone), lifecycle, memory and scheduled (plain Stopwatch/GC runs), or all;
 // host: the service with the bare route the HTTP ingress benchmark (ingress/run.sh) measures against.
 var mode = args.Length > 0 ? args[0].ToLowerInvariant() : "handoff";
 var rest = args.Skip(1).ToArray();
@@ -22,6 +22,9 @@ switch (mode)
     case "memory":
         MemoryPerMessage.Run();
         return 0;
+    case "scheduled":
+        Scheduling.Run();
+        return 0;
     case "host":
         return IngressHost.Run(rest);
     case "sqlite":
@@ -32,9 +35,10 @@ switch (mode)
         Split.Run();
         Lifecycle.Run();
         MemoryPerMessage.Run();
+        Scheduling.Run();
         return 0;
     default:
-        Console.Error.WriteLine($"Unknown mode '{mode}'. Use: handoff | split | lifecycle | memory | sqlite | all | host");
+        Console.Error.WriteLine($"Unknown mode '{mode}'. Use: handoff | split | lifecycle | memory | scheduled | sqlite | all | host");
         return 2;
 }
 
