@@ -60,6 +60,10 @@ public sealed class QueueOptions
 
     public CircuitBreakerOptions CircuitBreaker { get; set; } = new();
 
+    /// <summary>How long an <c>Idempotency-Key</c> is remembered after its message was accepted: a repeat within it
+    /// returns the first message instead of a second one.</summary>
+    public TimeSpan IdempotencyWindow { get; set; } = TimeSpan.FromHours(24);
+
     /// <summary>When set, caps how fast the queue's workers start messages; off by default.</summary>
     public RateLimitOptions? RateLimit { get; set; }
 

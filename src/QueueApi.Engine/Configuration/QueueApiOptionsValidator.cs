@@ -49,6 +49,7 @@ internal sealed partial class QueueApiOptionsValidator(HandlerCatalog handlers) 
             Positive(errors, $"{key}:MaxDelay", q.MaxDelay, allowZero: true);
             Positive(errors, $"{key}:AttemptTimeout", q.AttemptTimeout);
             Positive(errors, $"{key}:StuckGrace", q.StuckGrace);
+            Positive(errors, $"{key}:IdempotencyWindow", q.IdempotencyWindow);
             Positive(errors, $"{key}:CircuitBreaker:BreakDuration", q.CircuitBreaker.BreakDuration);
             Positive(errors, $"{key}:CircuitBreaker:SamplingDuration", q.CircuitBreaker.SamplingDuration);
             if (q.MaxDelay < q.BaseDelay)

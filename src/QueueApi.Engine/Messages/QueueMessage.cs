@@ -114,11 +114,40 @@ public sealed class QueueMessage
 
     internal long DueAtTicks => _extras?.DueAt ?? None;
 
-    /// <summary>The client's <c>Idempotency-Key</c> and a hash of the body it came with; null without one.</summary>
-    public string? IdempotencyKey
+    /// <summary>The client's <c>Idempotency-Key</c>; null without one. Set with <see cref="SetIdempotencyKey"/>.</summary>
+    public string? IdempotencyKey => _extras?.IdempotencyKey;
+
+    /// <summary>A hash (SHA-256, base64) of the body the key came with: a repeat must bring the same body.</summary>
+    public string? RequestHash => _extras?.RequestHash;
+
+    /// <summary>
+    /// After an enqueue answered <see cref="Storage.EnqueueStatus.Duplicate"/>: the id of the message first accepted
+    /// with the same key, and its status then. Nothing was stored for this one.
+    /// </summary>
+    public string? ReplayOf => _extras?.ReplayOf;
+
+    public MessageStatus ReplayStatus => _extras?.ReplayStatus ?? MessageStatus.Queued;
+
+    /// <summary>What a store keeps with a keyed message (the in-memory store: its key entry, to note the final status).</summary>
+    internal object? StoreTag
     {
-        get => _extras?.IdempotencyKey;
-        internal set => WithExtras(value is not null)?.IdempotencyKey = value;
+        get => _extras?.StoreTag;
+        set => WithExtras(value is not null)?.StoreTag = value;
+    }
+
+    internal void SetIdempotencyKey(string key, string requestHash)
+    {
+        var extras = WithExtras(true)!;
+        extras.IdempotencyKey = key;
+        extras.RequestHash = requestHash;
+    }
+
+    /// <summary>A store found the key already used by <paramref name="firstId"/> (with the same body).</summary>
+    internal void MarkReplayOf(string firstId, MessageStatus firstStatus)
+    {
+        var extras = WithExtras(true)!;
+        extras.ReplayOf = firstId;
+        extras.ReplayStatus = firstStatus;
     }
 
     /// <summary>A worker takes it (true once); false if it was cancelled first.</summary>
@@ -145,6 +174,10 @@ public sealed class QueueMessage
         public string? TraceParent;
         public long DueAt = None;
         public string? IdempotencyKey;
+        public string? RequestHash;
+        public string? ReplayOf;
+        public MessageStatus ReplayStatus;
+        public object? StoreTag;
     }
 
     private static long ToTicks(DateTimeOffset? value) => value is { } v ? v.UtcTicks : None;

@@ -64,14 +64,24 @@ public sealed class WorkQueue
     /// <param name="payload">The JSON body.</param>
     /// <param name="traceParent">The enqueuing request's W3C traceparent, when traced (<see cref="Diagnostics.MessageTracing.ParentOf"/>).</param>
     /// <param name="dueAt">When it may run, for delayed delivery; null: now.</param>
-    public QueueMessage NewMessage(byte[] payload, string? traceParent = null, DateTimeOffset? dueAt = null)
+    /// <param name="idempotencyKey">The client's Idempotency-Key: a repeat within the window returns the first message.</param>
+    public QueueMessage NewMessage(byte[] payload, string? traceParent = null, DateTimeOffset? dueAt = null, string? idempotencyKey = null)
     {
         var now = _time.GetUtcNow();
-        return new QueueMessage(MessageId.Next(now), Name, payload, now) { TraceParent = traceParent, DueAt = dueAt };
+        var message = new QueueMessage(MessageId.Next(now), Name, payload, now) { TraceParent = traceParent, DueAt = dueAt };
+        if (idempotencyKey is not null)
+        {
+            message.SetIdempotencyKey(idempotencyKey, RequestHash(payload));
+        }
+
+        return message;
     }
 
+    /// <summary>What a repeat must match: the SHA-256 of the body, base64 (stable across processes, for durable stores).</summary>
+    public static string RequestHash(ReadOnlySpan<byte> payload) => Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(payload));
+
     /// <summary>New messages for a batch, with consecutive ids and one clock read.</summary>
-    public QueueMessage[] NewBatch(IReadOnlyList<byte[]> payloads, string? traceParent = null, DateTimeOffset? dueAt = null)
+    public QueueMessage[] NewBatch(IReadOnlyList<byte[]> payloads, string? traceParent = null, DateTimeOffset? dueAt = null, IReadOnlyList<string?>? idempotencyKeys = null)
     {
         ArgumentNullException.ThrowIfNull(payloads);
         var now = _time.GetUtcNow();
@@ -80,6 +90,10 @@ public sealed class WorkQueue
         for (var i = 0; i < batch.Length; i++)
         {
             batch[i] = new QueueMessage(first with { Seq = unchecked(first.Seq + (uint)i) }, Name, payloads[i], now) { TraceParent = traceParent, DueAt = dueAt };
+            if (idempotencyKeys?[i] is { } key)
+            {
+                batch[i].SetIdempotencyKey(key, RequestHash(payloads[i]));
+            }
         }
 
         return batch;

@@ -15,4 +15,13 @@ public enum EnqueueStatus
 
     /// <summary>A durable store could not commit (I/O error, full disk, lost database). Nothing was stored.</summary>
     StorageUnavailable,
+
+    /// <summary>
+    /// The idempotency key was used within the window with the same body: nothing was stored, and the message's
+    /// <see cref="Messages.QueueMessage.ReplayOf"/> names the first one (a batch: some items are repeats, see each).
+    /// </summary>
+    Duplicate,
+
+    /// <summary>The idempotency key was used within the window with a different body. Nothing was stored.</summary>
+    KeyConflict,
 }

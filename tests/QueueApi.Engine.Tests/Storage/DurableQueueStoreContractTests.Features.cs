@@ -43,4 +43,20 @@ public abstract partial class DurableQueueStoreContractTests
         Assert.Equal(m.Id, Claim(store, W0).Id);
         AssertBalanced(store);
     }
+
+    [Fact]
+    public void AnIdempotencyKeySurvivesARestart()
+    {
+        var store = Open();
+        var first = Keyed("order-7");
+        Enqueue(store, first);
+
+        Reopen();
+        store = Open();
+
+        var repeat = Keyed("order-7");
+        Assert.Equal(EnqueueStatus.Duplicate, Enqueue(store, repeat));
+        Assert.Equal(first.Id, repeat.ReplayOf);
+        Assert.Equal(EnqueueStatus.KeyConflict, Enqueue(store, Keyed("order-7", """{"changed":true}""")));
+    }
 }

@@ -24,6 +24,13 @@ public abstract partial class QueueStoreContractTests
         return m;
     }
 
+    protected QueueMessage Keyed(string key, string payload = "{}")
+    {
+        var m = NewMessage(payload);
+        m.SetIdempotencyKey(key, Queues.WorkQueue.RequestHash(System.Text.Encoding.UTF8.GetBytes(payload)));
+        return m;
+    }
+
     protected static CancelResult Cancel(IQueueStore store, string id) =>
         store.CancelAsync(id, TestContext.Current.CancellationToken).AsTask().WaitAsync(TestEngine.Timeout).ConfigureAwait(false).GetAwaiter().GetResult();
 
@@ -222,5 +229,96 @@ public abstract partial class QueueStoreContractTests
         }
 
         AssertBalanced(store);
+    }
+
+    [Fact]
+    public void ARepeatedKeyWithTheSameBodyStoresNothingAndNamesTheFirstMessage()
+    {
+        var store = Open();
+        var first = Keyed("order-42", """{"n":1}""");
+        Assert.Equal(EnqueueStatus.Accepted, Enqueue(store, first));
+
+        var repeat = Keyed("order-42", """{"n":1}""");
+        Assert.Equal(EnqueueStatus.Duplicate, Enqueue(store, repeat));
+
+        Assert.Equal((first.Id, MessageStatus.Queued), (repeat.ReplayOf, repeat.ReplayStatus));
+        Assert.Null(Find(store, repeat.Id));
+        Assert.Equal(1, store.Counts().Accepted);
+        Assert.Equal(first.Id, Claim(store, W0).Id);
+        Assert.False(store.TryClaimNow(W0, out _));
+    }
+
+    [Fact]
+    public void ARepeatedKeyWithAnotherBodyIsAConflictAndStoresNothing()
+    {
+        var store = Open();
+        Assert.Equal(EnqueueStatus.Accepted, Enqueue(store, Keyed("k", """{"n":1}""")));
+
+        var other = Keyed("k", """{"n":2}""");
+
+        Assert.Equal(EnqueueStatus.KeyConflict, Enqueue(store, other));
+        Assert.Null(other.ReplayOf);
+        Assert.Equal(1, store.Counts().Accepted);
+    }
+
+    [Fact]
+    public void AKeyIsForgottenOnceItsWindowHasPassed()
+    {
+        var store = Open(new Configuration.QueueOptions { Capacity = 100, Workers = 2, IdempotencyWindow = TimeSpan.FromHours(1) });
+        Assert.Equal(EnqueueStatus.Accepted, Enqueue(store, Keyed("k")));
+
+        Time.Advance(TimeSpan.FromMinutes(59));
+        Assert.Equal(EnqueueStatus.Duplicate, Enqueue(store, Keyed("k")));
+        Time.Advance(TimeSpan.FromMinutes(1));
+
+        Assert.Equal(EnqueueStatus.Accepted, Enqueue(store, Keyed("k")));
+        Assert.Equal(2, store.Counts().Accepted);
+    }
+
+    [Fact]
+    public void ARepeatAfterTheFirstFinishedAndLeftLookupsStillLearnsHowItEnded()
+    {
+        var store = Open(Options(retain: 0));
+        var first = Keyed("k");
+        Enqueue(store, first);
+        Finish(store, ClaimAndStart(store, W0), W0, MessageStatus.Succeeded);
+        Assert.Null(Find(store, first.Id));
+
+        var repeat = Keyed("k");
+
+        Assert.Equal(EnqueueStatus.Duplicate, Enqueue(store, repeat));
+        Assert.Equal((first.Id, MessageStatus.Succeeded), (repeat.ReplayOf, repeat.ReplayStatus));
+    }
+
+    [Fact]
+    public void AKeyedMessageRefusedForRoomLeavesItsKeyUnused()
+    {
+        var store = Open(Options(capacity: 1));
+        Accept(store);
+
+        Assert.Equal(EnqueueStatus.Full, Enqueue(store, Keyed("k")));
+        Claim(store, W0);
+
+        Assert.Equal(EnqueueStatus.Accepted, Enqueue(store, Keyed("k")));
+    }
+
+    [Fact]
+    public async Task ABatchStoresItsNewItemsAndMarksItsRepeatsAndAConflictStoresNone()
+    {
+        var store = Open();
+        var first = Keyed("a");
+        Enqueue(store, first);
+        var batch = new[] { Keyed("a"), Keyed("b"), NewMessage(), Keyed("b") };
+
+        Assert.Equal(EnqueueStatus.Accepted, await store.EnqueueBatchAsync(batch, TestContext.Current.CancellationToken));
+
+        Assert.Equal(first.Id, batch[0].ReplayOf);
+        Assert.Null(batch[1].ReplayOf);
+        Assert.Equal(batch[1].Id, batch[3].ReplayOf);
+        Assert.Equal(3, store.Counts().Accepted);
+        var conflicting = new[] { Keyed("c"), Keyed("a", """{"other":true}""") };
+        Assert.Equal(EnqueueStatus.KeyConflict, await store.EnqueueBatchAsync(conflicting, TestContext.Current.CancellationToken));
+        Assert.Equal(3, store.Counts().Accepted);
+        Assert.Equal(EnqueueStatus.Accepted, Enqueue(store, Keyed("c")));
     }
 }

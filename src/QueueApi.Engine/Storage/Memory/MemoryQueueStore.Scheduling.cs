@@ -2,7 +2,10 @@ using QueueApi.Engine.Messages;
 
 namespace QueueApi.Engine.Storage.Memory;
 
-/// <summary>Delayed delivery and cancelling: what the in-memory store does for messages that are not due yet.</summary>
+/// <summary>
+/// The in-memory store's intake beyond the plain path: idempotency keys, delayed delivery, and cancelling messages
+/// that have not started.
+/// </summary>
 internal sealed partial class MemoryQueueStore
 {
     public ValueTask<CancelResult> CancelAsync(string id, CancellationToken cancellationToken)
@@ -32,18 +35,89 @@ internal sealed partial class MemoryQueueStore
 
     public void Dispose() => _schedule.Dispose();
 
-    /// <summary>Whether any message of a batch has a due time; reads no clock.</summary>
-    private static bool AnyDelayed(IReadOnlyList<QueueMessage> messages)
+    /// <summary>Whether any message of a batch has a due time or an idempotency key; reads no clock.</summary>
+    private static bool AnySpecial(IReadOnlyList<QueueMessage> messages)
     {
         for (var i = 0; i < messages.Count; i++)
         {
-            if (messages[i].DueAtTicks > 0)
+            if (messages[i].DueAtTicks > 0 || messages[i].IdempotencyKey is not null)
             {
                 return true;
             }
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// Messages with idempotency keys (and maybe due times), under the keys' lock so one key makes one message: a
+    /// key used within the window with the same body is a repeat (marked on the message, nothing stored), with
+    /// another body a conflict (nothing of the batch stored); the new ones are stored all or none.
+    /// </summary>
+    private EnqueueStatus EnqueueSpecial(IReadOnlyList<QueueMessage> messages)
+    {
+        lock (_keys.Gate)
+        {
+            var now = _time.GetUtcNow().UtcTicks;
+            var fresh = new List<QueueMessage>(messages.Count);
+            Dictionary<string, QueueMessage>? inBatch = null;
+            foreach (var m in messages)
+            {
+                if (m.IdempotencyKey is not { } key)
+                {
+                    fresh.Add(m);
+                    continue;
+                }
+
+                if (_keys.Find(m, now) is { } first)
+                {
+                    if (first.Hash != m.RequestHash)
+                    {
+                        return EnqueueStatus.KeyConflict;
+                    }
+
+                    m.MarkReplayOf(first.Id, _index.TryGet(first.Id, out var held) ? held!.Status : first.Final ?? MessageStatus.Queued);
+                }
+                else if (messages.Count > 1 && (inBatch ??= new(StringComparer.Ordinal)).TryGetValue(key, out var earlier))
+                {
+                    if (earlier.RequestHash != m.RequestHash)
+                    {
+                        return EnqueueStatus.KeyConflict;
+                    }
+
+                    m.MarkReplayOf(earlier.Id, earlier.DueAtTicks > now ? MessageStatus.Scheduled : MessageStatus.Queued);
+                }
+                else
+                {
+                    inBatch?.Add(key, m);
+                    fresh.Add(m);
+                }
+            }
+
+            if (fresh.Count == 0)
+            {
+                return EnqueueStatus.Duplicate;
+            }
+
+            // Keys first, so a message that finishes at once still finds its entry to note how it ended.
+            fresh.ForEach(m => AddKey(m, now));
+            var status = EnqueueMixed(fresh);
+            if (status != EnqueueStatus.Accepted)
+            {
+                fresh.ForEach(_keys.Remove);
+                return status;
+            }
+
+            return EnqueueStatus.Accepted; // A batch's repeats are marked on its messages.
+        }
+    }
+
+    private void AddKey(QueueMessage m, long now)
+    {
+        if (m.IdempotencyKey is not null)
+        {
+            _keys.Add(m, now);
+        }
     }
 
     /// <summary>

@@ -21,6 +21,7 @@ internal sealed partial class MemoryQueueStore : IQueueStore, IDisposable
     private readonly TimeProvider _time;
     private readonly ReadyQueue _ready;
     private readonly Schedule _schedule;
+    private readonly IdempotencyKeys _keys;
     private readonly MessageIndex _index = new();
     private readonly Slot[] _slots;
     private readonly DeadLetterList _deadLetters;
@@ -40,6 +41,7 @@ internal sealed partial class MemoryQueueStore : IQueueStore, IDisposable
         _time = time;
         _ready = new ReadyQueue(options.Capacity);
         _schedule = new Schedule(time, _ready);
+        _keys = new IdempotencyKeys(options.IdempotencyWindow);
         _deadLetters = new DeadLetterList(options.DeadLetterCapacity);
         var slots = Math.Max(1, options.Workers);
         _slots = new Slot[slots];
@@ -72,10 +74,10 @@ internal sealed partial class MemoryQueueStore : IQueueStore, IDisposable
             return new(EnqueueStatus.ShuttingDown);
         }
 
-        // A plain message reads no clock here: without a due time it goes straight to the line.
-        if (message.DueAtTicks > 0 && message.DueAtTicks > _time.GetUtcNow().UtcTicks)
+        // A plain message reads no clock here: without a key or a due time it goes straight to the line.
+        if (message.IdempotencyKey is not null || (message.DueAtTicks > 0 && message.DueAtTicks > _time.GetUtcNow().UtcTicks))
         {
-            return new(EnqueueMixed([message]));
+            return new(EnqueueSpecial([message]));
         }
 
         _index.Add(message);
@@ -98,9 +100,9 @@ internal sealed partial class MemoryQueueStore : IQueueStore, IDisposable
             return new(EnqueueStatus.ShuttingDown);
         }
 
-        if (AnyDelayed(messages))
+        if (AnySpecial(messages))
         {
-            return new(EnqueueMixed(messages));
+            return new(EnqueueSpecial(messages));
         }
 
         for (var i = 0; i < messages.Count; i++)
@@ -281,6 +283,11 @@ internal sealed partial class MemoryQueueStore : IQueueStore, IDisposable
         if (status == MessageStatus.DeadLettered && _options.DeadLetterCapacity == 0)
         {
             status = MessageStatus.Failed;
+        }
+
+        if (message.StoreTag is IdempotencyKeys.Entry key)
+        {
+            key.Final = status; // A repeat after the message left lookups still learns how it ended.
         }
 
         message.CompletedAtTicks = utcTicks;
