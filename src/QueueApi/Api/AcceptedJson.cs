@@ -13,9 +13,10 @@ namespace QueueApi.Api;
 /// which cost the enqueue route about half of its own time under load (measured with perf). Same JSON options,
 /// same OpenAPI metadata.
 /// </summary>
-internal sealed class AcceptedJson<T>(string location, T value) : IResult, IStatusCodeHttpResult, IValueHttpResult, IValueHttpResult<T>, IEndpointMetadataProvider
+/// <remarks>A replayed idempotent enqueue answers the same shape with 200 (<paramref name="statusCode"/>).</remarks>
+internal sealed class AcceptedJson<T>(string location, T value, int statusCode = StatusCodes.Status202Accepted) : IResult, IStatusCodeHttpResult, IValueHttpResult, IValueHttpResult<T>, IEndpointMetadataProvider
 {
-    public int? StatusCode => StatusCodes.Status202Accepted;
+    public int? StatusCode => statusCode;
 
     public T? Value => value;
 
@@ -27,7 +28,12 @@ internal sealed class AcceptedJson<T>(string location, T value) : IResult, IStat
         var options = httpContext.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
         var body = JsonSerializer.SerializeToUtf8Bytes(value, (JsonTypeInfo<T>)options.GetTypeInfo(typeof(T)));
         var response = httpContext.Response;
-        response.StatusCode = StatusCodes.Status202Accepted;
+        response.StatusCode = statusCode;
+        if (statusCode == StatusCodes.Status200OK)
+        {
+            response.Headers["Idempotent-Replayed"] = "true"; // As Stripe marks a replayed answer.
+        }
+
         response.Headers.Location = location;
         response.ContentType = "application/json; charset=utf-8";
         response.ContentLength = body.Length;
@@ -38,5 +44,6 @@ internal sealed class AcceptedJson<T>(string location, T value) : IResult, IStat
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Metadata.Add(new ProducesResponseTypeMetadata(StatusCodes.Status202Accepted, typeof(T), ["application/json"]));
+        builder.Metadata.Add(new ProducesResponseTypeMetadata(StatusCodes.Status200OK, typeof(T), ["application/json"]));
     }
 }

@@ -28,7 +28,8 @@ internal sealed class RawJsonConverter : JsonConverter<RawJson>
 
 public sealed record EnqueueResponse(string Id, string Queue, MessageStatus Status, DateTimeOffset? DueAt = null);
 
-public sealed record BatchResponse(string Queue, int Count, IReadOnlyList<string> Ids, MessageStatus Status, DateTimeOffset? DueAt = null);
+/// <summary>A batch's answer; <c>Replayed</c>: how many ids are of messages first accepted with the same idempotency key.</summary>
+public sealed record BatchResponse(string Queue, int Count, IReadOnlyList<string> Ids, MessageStatus Status, DateTimeOffset? DueAt = null, int Replayed = 0);
 
 public sealed record MessageView(
     string Id,

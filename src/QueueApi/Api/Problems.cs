@@ -53,9 +53,13 @@ internal static class Problems
         return Make(status, title, detail);
     }
 
-    /// <summary>Why a known queue refused a message: full, shutting down, or its store failed.</summary>
+    /// <summary>Why a known queue refused a message: full, shutting down, a reused idempotency key, or its store failed.</summary>
     public static ProblemHttpResult Refused(HttpContext http, EnqueueStatus status, WorkQueue queue, int retryAfter) => status switch
     {
+        EnqueueStatus.KeyConflict => Make(
+            StatusCodes.Status422UnprocessableEntity,
+            "Idempotency key reused",
+            $"This Idempotency-Key was used on queue '{queue.Name}' within the last {queue.Options.IdempotencyWindow} for a different body. Nothing was stored. Use a new key for a new message, or send the same body to get the first message back."),
         EnqueueStatus.Full => Full(http, queue.Name, queue.Options.Capacity, retryAfter),
         EnqueueStatus.StorageUnavailable => StorageUnavailable(http, retryAfter),
         _ => ShuttingDown(http, retryAfter),

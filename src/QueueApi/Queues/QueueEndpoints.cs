@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using QueueApi.Api;
 using QueueApi.Engine;
@@ -16,6 +17,8 @@ namespace QueueApi.Queues;
 internal static class QueueEndpoints
 {
     private const string DelayDoc = "Run no sooner than this many seconds from now (a decimal number, up to 30 days); the message is 'scheduled' until then. Not with notBefore.";
+    private const string KeyDoc = "A key (1-255 visible ASCII characters, no comma; a UUID) that makes a retried POST safe: a repeat within the queue's IdempotencyWindow (24 h by default) answers 200 with the first message's id and status instead of storing a second one; the same key with a different body answers 422.";
+    private const string KeysDoc = "One idempotency key per item, comma-separated and in order (an empty entry: no key for that item). Repeated items answer with the first message's id (see 'replayed'); if every item is a repeat the answer is 200. A key reused with a different body: 422 and nothing stored.";
     private const string NotBeforeDoc = "Run no sooner than this RFC 3339 time (with Z or an offset, up to 30 days ahead); a time past runs at once. Not with delay.";
 
     public static IEndpointRouteBuilder MapQueues(this IEndpointRouteBuilder app)
@@ -98,6 +101,7 @@ internal static class QueueEndpoints
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
@@ -132,19 +136,30 @@ internal static class QueueEndpoints
 
     private static async Task<Results<AcceptedJson<EnqueueResponse>, ProblemHttpResult>> Enqueue(
         string queue, HttpContext http, QueueEngine engine, IOptions<ApiOptions> options,
-        [Description(DelayDoc)] string? delay = null, [Description(NotBeforeDoc)] string? notBefore = null)
+        [Description(DelayDoc)] string? delay = null, [Description(NotBeforeDoc)] string? notBefore = null,
+        [FromHeader(Name = IdempotencyHeader.Name), Description(KeyDoc)] string? idempotencyKey = null)
     {
         var api = options.Value;
         var (q, body, problem) = await ReadForQueueAsync(queue, http, engine, api, api.MaxMessageBytes).ConfigureAwait(false);
         DateTimeOffset? due = null;
-        if (problem is not null || ((delay ?? notBefore) is not null && !DeliveryTime.TryRead(delay, notBefore, q!.Now, out due, out problem)))
+        string? key = null;
+        if (problem is not null
+            || ((delay ?? notBefore) is not null && !DeliveryTime.TryRead(delay, notBefore, q!.Now, out due, out problem))
+            || !IdempotencyHeader.TryReadOne(idempotencyKey, out key, out problem))
         {
             return problem!;
         }
 
         // Enqueued on the queue in hand: a durable store answers after its commit, the memory store at once.
-        var message = q!.NewMessage(body!, MessageTracing.ParentOf(Activity.Current), due);
+        var message = q!.NewMessage(body!, MessageTracing.ParentOf(Activity.Current), due, key);
         var status = await q.EnqueueAsync(message, http.RequestAborted).ConfigureAwait(false);
+        if (status == EnqueueStatus.Duplicate)
+        {
+            // A repeat within the window: the first message, as it is now; nothing new was stored.
+            var first = message.ReplayOf!;
+            return new AcceptedJson<EnqueueResponse>($"/queues/{queue}/messages/{first}", new EnqueueResponse(first, queue, message.ReplayStatus), StatusCodes.Status200OK);
+        }
+
         if (status != EnqueueStatus.Accepted)
         {
             return Problems.Refused(http, status, q, api.RetryAfterSeconds);
@@ -157,7 +172,8 @@ internal static class QueueEndpoints
 
     private static async Task<Results<AcceptedJson<BatchResponse>, ProblemHttpResult>> EnqueueBatch(
         string queue, HttpContext http, QueueEngine engine, IOptions<ApiOptions> options,
-        [Description(DelayDoc)] string? delay = null, [Description(NotBeforeDoc)] string? notBefore = null)
+        [Description(DelayDoc)] string? delay = null, [Description(NotBeforeDoc)] string? notBefore = null,
+        [FromHeader(Name = IdempotencyHeader.Name), Description(KeysDoc)] string? idempotencyKey = null)
     {
         var api = options.Value;
         // The split below checks the JSON as it goes: one pass over the body, not two.
@@ -174,20 +190,29 @@ internal static class QueueEndpoints
             return invalid;
         }
 
-        var messages = q!.NewBatch(items!, MessageTracing.ParentOf(Activity.Current), due);
+        if (!IdempotencyHeader.TryReadList(idempotencyKey, items!.Count, out var keys, out problem))
+        {
+            return problem!;
+        }
+
+        var messages = q!.NewBatch(items, MessageTracing.ParentOf(Activity.Current), due, keys);
         var status = await q.EnqueueBatchAsync(messages, http.RequestAborted).ConfigureAwait(false);
-        if (status != EnqueueStatus.Accepted)
+        if (status is not (EnqueueStatus.Accepted or EnqueueStatus.Duplicate))
         {
             return Problems.Refused(http, status, q, api.RetryAfterSeconds);
         }
 
         var ids = new string[messages.Length];
+        var replayed = 0;
         for (var i = 0; i < ids.Length; i++)
         {
-            ids[i] = messages[i].Id;
+            // A repeated item answers with the message first accepted under its key.
+            ids[i] = messages[i].ReplayOf ?? messages[i].Id;
+            replayed += messages[i].ReplayOf is null ? 0 : 1;
         }
 
-        return new AcceptedJson<BatchResponse>($"/queues/{queue}", new BatchResponse(queue, ids.Length, ids, due is null ? MessageStatus.Queued : MessageStatus.Scheduled, due));
+        var response = new BatchResponse(queue, ids.Length, ids, due is null ? MessageStatus.Queued : MessageStatus.Scheduled, due, replayed);
+        return new AcceptedJson<BatchResponse>($"/queues/{queue}", response, replayed == ids.Length ? StatusCodes.Status200OK : StatusCodes.Status202Accepted);
     }
 
     private static Results<Ok<MessageView>, ProblemHttpResult> GetMessage(string queue, string id, QueueEngine engine)
