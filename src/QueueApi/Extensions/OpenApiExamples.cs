@@ -23,14 +23,17 @@ internal static class OpenApiExamples
     /// <summary>Response examples by operation id and status code.</summary>
     private static readonly Dictionary<(string Operation, string Status), string> Responses = new()
     {
-        [("EnqueueMessage", "202")] = $$"""{"id": "{{Id}}", "queue": "default", "status": "queued"}""",
+        [("EnqueueMessage", "202")] = $$"""{"id": "{{Id}}", "queue": "default", "status": "queued", "dueAt": null}""",
+        [("EnqueueMessage", "200")] = $$"""{"id": "{{Id}}", "queue": "default", "status": "succeeded", "dueAt": null}""",
+        [("EnqueueMessage", "422")] = Problem(422, "Idempotency key reused", "This Idempotency-Key was used on queue 'default' within the last 1.00:00:00 for a different body. Nothing was stored. Use a new key for a new message, or send the same body to get the first message back."),
         [("EnqueueMessage", "400")] = Problem(400, "Malformed JSON", "The body is not valid JSON: '}' is invalid after a property name. Expected a ':'. LineNumber: 0 | BytePositionInLine: 8. Fix the JSON and send it again."),
         [("EnqueueMessage", "404")] = Problem(404, "Unknown queue", "There is no queue named 'nope'. Configured queues: default, demo. Queues are declared under QueueApi:Queues in configuration."),
         [("EnqueueMessage", "415")] = Problem(415, "Unsupported media type", "The body must be JSON: send the header 'Content-Type: application/json' (got 'none')."),
         [("EnqueueMessage", "429")] = Problem(429, "Queue full", "Queue 'default' holds its capacity of 10000 messages. Retry after 1 s, or raise QueueApi:Queues:default:Capacity."),
-        [("EnqueueBatch", "202")] = $$"""{"queue": "default", "count": 3, "ids": ["{{Id}}", "01a20e8faf5b72277969", "01a20e8faf5b7227796a"], "status": "queued"}""",
+        [("EnqueueBatch", "202")] = $$"""{"queue": "default", "count": 3, "ids": ["{{Id}}", "01a20e8faf5b72277969", "01a20e8faf5b7227796a"], "status": "queued", "dueAt": null, "replayed": 0}""",
         [("EnqueueBatch", "400")] = Problem(400, "Invalid batch", "The body must be a JSON array of message payloads, for example [{\"n\": 1}, {\"n\": 2}]."),
-        [("GetMessage", "200")] = $$$"""{"id": "{{{Id}}}", "queue": "default", "status": "succeeded", "attempts": 1, "workerId": "default-2", "enqueuedAt": "2026-12-01T10:00:00.000Z", "startedAt": "2026-12-01T10:00:00.001Z", "completedAt": "2026-12-01T10:00:00.502Z", "nextAttemptAt": null, "error": null, "payload": {"sleepMs": 500}}""",
+        [("GetMessage", "200")] = $$$"""{"id": "{{{Id}}}", "queue": "default", "status": "succeeded", "attempts": 1, "workerId": "default-2", "enqueuedAt": "2026-12-01T10:00:00.000Z", "startedAt": "2026-12-01T10:00:00.001Z", "completedAt": "2026-12-01T10:00:00.502Z", "nextAttemptAt": null, "dueAt": null, "error": null, "traceId": "0af7651916cd43dd8448eb211c80319c", "payload": {"sleepMs": 500}}""",
+        [("CancelMessage", "409")] = Problem(409, "Message is running", $"Message '{Id}' is already with a worker and cannot be cancelled. GET /queues/default/messages/{Id} shows how it ends."),
         [("Shutdown", "202")] = """{"mode": "drain", "alreadyStopping": false, "queued": 3, "inFlight": 1, "deadline": "2026-12-01T10:00:20.000Z"}""",
         [("Shutdown", "400")] = Problem(400, "Invalid shutdown request", "The field 'mode' has the value 42, which is not a shutdown mode. Allowed values: \"drain\", \"immediate\" (a name, not a number)."),
         [("CrashWorker", "202")] = """{"workerId": "default-1", "fault": "crash", "requestedAt": "2026-12-01T10:00:00.000Z", "worker": "/workers/default-1"}""",
