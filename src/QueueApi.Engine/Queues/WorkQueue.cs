@@ -78,7 +78,12 @@ public sealed class WorkQueue
     }
 
     /// <summary>What a repeat must match: the SHA-256 of the body, base64 (stable across processes, for durable stores).</summary>
-    public static string RequestHash(ReadOnlySpan<byte> payload) => Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(payload));
+    public static string RequestHash(ReadOnlySpan<byte> payload)
+    {
+        Span<byte> hash = stackalloc byte[32];
+        System.Security.Cryptography.SHA256.HashData(payload, hash);
+        return Convert.ToBase64String(hash);
+    }
 
     /// <summary>New messages for a batch, with consecutive ids and one clock read.</summary>
     public QueueMessage[] NewBatch(IReadOnlyList<byte[]> payloads, string? traceParent = null, DateTimeOffset? dueAt = null, IReadOnlyList<string?>? idempotencyKeys = null)

@@ -71,8 +71,24 @@ internal static class IdempotencyHeader
         return true;
     }
 
-    private static bool IsKey(string value) =>
-        value.Length is > 0 and <= MaxLength && value.All(c => c is > ' ' and < (char)127 and not ',');
+    private static bool IsKey(string value)
+    {
+        if (value.Length is 0 or > MaxLength)
+        {
+            return false;
+        }
+
+        // A loop, not LINQ: this runs on every keyed enqueue.
+        foreach (var c in value)
+        {
+            if (c is <= ' ' or >= (char)127 or ',')
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     private static ProblemHttpResult Invalid(string detail) => Problems.Make(StatusCodes.Status400BadRequest, "Invalid idempotency key", detail);
 }

@@ -19,14 +19,28 @@ else
   wrk.body = payload(1)
 end
 
+-- KEY_HEADER=name (environment): every request carries that header with a value unique to it, made the same
+-- way whatever the name, so Idempotency-Key and a header the service ignores cost the client alike.
+local key_header = os.getenv("KEY_HEADER")
+
 local threads = {}
 
 function setup(thread)
   table.insert(threads, thread)
+  thread:set("tid", #threads)
 end
 
 function init(args)
   counts = {}
+  sent = 0
+  prefix = string.format("%d-%d-", os.time(), tid or 0)
+end
+
+if key_header then
+  function request()
+    sent = sent + 1
+    return wrk.format(nil, nil, { ["Content-Type"] = "application/json", [key_header] = prefix .. sent }, wrk.body)
+  end
 end
 
 function response(status, headers, body)

@@ -4,6 +4,7 @@
 #   run.sh --overload   60 s above capacity: only 202/429, RSS flat, books balanced
 #   run.sh --storage    durable (SQLite) against in-memory storage: single enqueues and batches of 100, two services,
 #                       interleaved rounds
+#   run.sh --idempotency  single enqueue with a unique Idempotency-Key vs without one, in interleaved rounds
 # Environment: ROUNDS (5), DURATION (s per route and round, 4), WARMUP (s per route, 8), OVERLOAD_DURATION (60),
 # THREADS (1), CONNECTIONS (32), NO_BUILD=1.
 set -euo pipefail
@@ -137,6 +138,41 @@ ingress() {
   echo
 }
 
+idempotency() {
+  # Keys expire after 10 s, so the benchmark also pays for pruning and its memory stays bounded.
+  start_service QueueApi__Queues__default__Capacity=2000000 QueueApi__Queues__default__Workers=2 \
+    QueueApi__Queues__default__Handler=log QueueApi__Queues__default__IdempotencyWindow=00:00:10
+  echo "service pid $pid on $base; wrk -t$threads -c$connections; $rounds rounds of ${duration}s per variant"
+  KEY_HEADER=X-Request-Key bench warm-plain /queues/default/messages "$warmup"
+  KEY_HEADER=Idempotency-Key bench warm-keyed /queues/default/messages "$warmup"
+  local r p k
+  : >"$work/ratios"
+  for r in $(seq 1 "$rounds"); do
+    # Same client work both ways: a unique header per request; only its name differs.
+    KEY_HEADER=X-Request-Key bench "plain$r" /queues/default/messages "$duration"
+    KEY_HEADER=Idempotency-Key bench "keyed$r" /queues/default/messages "$duration"
+    p=$(calc %.1f "$(status "plain$r" 202) / $(get "plain$r" seconds)")
+    k=$(calc %.1f "$(status "keyed$r" 202) / $(get "keyed$r" seconds)")
+    echo "$p $k $(calc %.4f "$p / $k")" >>"$work/ratios"
+    echo "round $r: plain $p rps, keyed $k rps"
+  done
+  local plain keyed cost
+  plain=$(awk '{print $1}' "$work/ratios" | median)
+  keyed=$(awk '{print $2}' "$work/ratios" | median)
+  cost=$(awk '{print $3}' "$work/ratios" | median)
+  echo
+  echo "## Idempotent enqueue cost (one process, wrk -t$threads -c$connections, $rounds interleaved rounds of ${duration} s)"
+  echo
+  machine
+  echo
+  echo "| figure | value | target | met |"
+  echo "| --- | ---: | --- | --- |"
+  echo "| single enqueue without a key, 202/s (median) | $plain | | (info) |"
+  echo "| single enqueue with a unique Idempotency-Key, 202/s (median) | $keyed | | (info) |"
+  echo "| time per keyed enqueue / per plain one (median of per-round ratios) | $(calc %.3f "$cost")x | <= 1.10x | $(verdict "$cost <= 1.10") |"
+  echo
+}
+
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$pid/status"; }
 
 overload() {
@@ -238,5 +274,6 @@ case "$mode" in
   ingress | --ingress) ingress ;;
   overload | --overload) overload ;;
   storage | --storage) storage ;;
-  *) echo "usage: $0 [--overload | --storage]" >&2; exit 2 ;;
+  idempotency | --idempotency) idempotency ;;
+  *) echo "usage: $0 [--overload | --storage | --idempotency]" >&2; exit 2 ;;
 esac

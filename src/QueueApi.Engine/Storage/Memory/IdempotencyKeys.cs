@@ -38,7 +38,7 @@ internal sealed class IdempotencyKeys(TimeSpan window)
     /// <summary>Remembers the key of a message being accepted now. Under <see cref="Gate"/>.</summary>
     public void Add(QueueMessage message, long now)
     {
-        var entry = new Entry(message.IdempotencyKey!, message.Id, message.RequestHash, now + _windowTicks);
+        var entry = new Entry(message.IdempotencyKey!, message.Key, message.RequestHash, now + _windowTicks);
         _byKey[entry.Key] = entry;
         _byAge.Enqueue(entry);
         message.StoreTag = entry;
@@ -56,11 +56,12 @@ internal sealed class IdempotencyKeys(TimeSpan window)
     }
 
     /// <summary>One remembered key.</summary>
-    internal sealed class Entry(string key, string id, string? hash, long expires)
+    internal sealed class Entry(string key, MessageKey id, string? hash, long expires)
     {
         public string Key { get; } = key;
 
-        public string Id { get; } = id;
+        /// <summary>The first message's id as numbers: formatted only for a repeat.</summary>
+        public MessageKey Id { get; } = id;
 
         public string? Hash { get; } = hash;
 

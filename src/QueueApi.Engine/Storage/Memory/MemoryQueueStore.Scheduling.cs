@@ -76,7 +76,8 @@ internal sealed partial class MemoryQueueStore
                         return EnqueueStatus.KeyConflict;
                     }
 
-                    m.MarkReplayOf(first.Id, _index.TryGet(first.Id, out var held) ? held!.Status : first.Final ?? MessageStatus.Queued);
+                    var firstId = first.Id.ToString();
+                    m.MarkReplayOf(firstId, _index.TryGet(firstId, out var held) ? held!.Status : first.Final ?? MessageStatus.Queued);
                 }
                 else if (messages.Count > 1 && (inBatch ??= new(StringComparer.Ordinal)).TryGetValue(key, out var earlier))
                 {
@@ -109,6 +110,38 @@ internal sealed partial class MemoryQueueStore
             }
 
             return EnqueueStatus.Accepted; // A batch's repeats are marked on its messages.
+        }
+    }
+
+    /// <summary>One keyed message due now: the batch path's steps without its lists (the common keyed enqueue).</summary>
+    private EnqueueStatus EnqueueKeyed(QueueMessage message)
+    {
+        lock (_keys.Gate)
+        {
+            var now = _time.GetUtcNow().UtcTicks;
+            if (_keys.Find(message, now) is { } first)
+            {
+                if (first.Hash != message.RequestHash)
+                {
+                    return EnqueueStatus.KeyConflict;
+                }
+
+                var firstId = first.Id.ToString();
+                message.MarkReplayOf(firstId, _index.TryGet(firstId, out var held) ? held!.Status : first.Final ?? MessageStatus.Queued);
+                return EnqueueStatus.Duplicate;
+            }
+
+            _keys.Add(message, now);
+            _index.Add(message);
+            if (!_ready.TryAdd(message))
+            {
+                _index.Remove(message);
+                _keys.Remove(message);
+                return EnqueueStatus.Full;
+            }
+
+            Interlocked.Increment(ref _accepted);
+            return EnqueueStatus.Accepted;
         }
     }
 

@@ -77,7 +77,7 @@ internal sealed partial class MemoryQueueStore : IQueueStore, IDisposable
         // A plain message reads no clock here: without a key or a due time it goes straight to the line.
         if (message.IdempotencyKey is not null || (message.DueAtTicks > 0 && message.DueAtTicks > _time.GetUtcNow().UtcTicks))
         {
-            return new(EnqueueSpecial([message]));
+            return new(message.DueAtTicks > 0 ? EnqueueSpecial([message]) : EnqueueKeyed(message));
         }
 
         _index.Add(message);
