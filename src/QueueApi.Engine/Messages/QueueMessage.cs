@@ -12,7 +12,8 @@ public enum MessageStatus
     Dropped,
 
     /// <summary>Accepted with a delay: waits, uncounted as queued, until its due time (<see cref="QueueMessage.DueAt"/>).</summary>
-    Scheduled,
+    /// <remarks>Stores keep statuses as these numbers; 7 is the PostgreSQL store's own "claimed" row code, so 8.</remarks>
+    Scheduled = 8,
 }
 
 /// <summary>One accepted message and its bookkeeping. Written by one worker at a time, read by anyone.</summary>
