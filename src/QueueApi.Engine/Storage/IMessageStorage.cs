@@ -29,6 +29,12 @@ public interface IMessageStorage : IDisposable
     /// <exception cref="StorageUnavailableException">The store cannot be read or written.</exception>
     IQueueStore Open(string queueName, QueueOptions options);
 
+    /// <summary>
+    /// Which of the later features this provider implements; the API refuses the others with 501 rather than
+    /// half-keep them (a durable store that lost a due time across a restart would run a message early).
+    /// </summary>
+    StoreFeatures Features => StoreFeatures.None;
+
     /// <summary>For readiness: whether the storage answers now. Bounded by the token.</summary>
     ValueTask<StorageHealth> CheckHealthAsync(CancellationToken cancellationToken);
 }

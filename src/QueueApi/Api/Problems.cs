@@ -46,6 +46,12 @@ internal static class Problems
         "Storage unavailable",
         $"The message store could not save the request, so nothing was stored. Retry after {retryAfter} s; GET /health/ready says when the store answers again.");
 
+    /// <summary>The configured storage provider does not implement a feature the request asked for; nothing was stored.</summary>
+    public static ProblemHttpResult NotSupported(string provider, string feature, string advice) => Make(
+        StatusCodes.Status501NotImplemented,
+        "Not supported by this storage",
+        $"{feature} is not implemented by the {provider} store yet; nothing was stored or changed. {advice} The Memory store (QueueApi:Storage:Provider=Memory) has it.");
+
     /// <summary>A problem that tells the client, in a Retry-After header too, when to try again.</summary>
     private static ProblemHttpResult RetryLater(HttpContext http, int retryAfter, int status, string title, string detail)
     {

@@ -47,6 +47,7 @@ internal static class QueueEndpoints
             .WithSummary("Cancel a queued or scheduled message; it is counted as dropped, reason \"cancelled\"")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status501NotImplemented)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .RequireAdminKey();
 
@@ -102,6 +103,7 @@ internal static class QueueEndpoints
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .ProducesProblem(StatusCodes.Status501NotImplemented)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
@@ -145,7 +147,8 @@ internal static class QueueEndpoints
         string? key = null;
         if (problem is not null
             || ((delay ?? notBefore) is not null && !DeliveryTime.TryRead(delay, notBefore, q!.Now, out due, out problem))
-            || !IdempotencyHeader.TryReadOne(idempotencyKey, out key, out problem))
+            || !IdempotencyHeader.TryReadOne(idempotencyKey, out key, out problem)
+            || (problem = Unsupported(engine, due, key is not null)) is not null)
         {
             return problem!;
         }
@@ -190,7 +193,8 @@ internal static class QueueEndpoints
             return invalid;
         }
 
-        if (!IdempotencyHeader.TryReadList(idempotencyKey, items!.Count, out var keys, out problem))
+        if (!IdempotencyHeader.TryReadList(idempotencyKey, items!.Count, out var keys, out problem)
+            || (problem = Unsupported(engine, due, keys is not null)) is not null)
         {
             return problem!;
         }
@@ -225,6 +229,20 @@ internal static class QueueEndpoints
         return q.TryGetMessage(id, out var m) ? TypedResults.Ok(MessageView.From(m!)) : Problems.UnknownMessage(queue, id);
     }
 
+    /// <summary>A delay or a key the configured store does not keep yet: 501 rather than a promise it cannot hold.</summary>
+    private static ProblemHttpResult? Unsupported(QueueEngine engine, DateTimeOffset? due, bool keyed)
+    {
+        var features = engine.Storage.Features;
+        if (due is not null && !features.HasFlag(StoreFeatures.DelayedDelivery))
+        {
+            return Problems.NotSupported(engine.Storage.Provider, "Delayed delivery (delay or notBefore)", "Send it without delay and notBefore.");
+        }
+
+        return keyed && !features.HasFlag(StoreFeatures.IdempotencyKeys)
+            ? Problems.NotSupported(engine.Storage.Provider, "Idempotent enqueue (Idempotency-Key)", "Send it without the Idempotency-Key header.")
+            : null;
+    }
+
     private static async Task<Results<NoContent, ProblemHttpResult>> Cancel(
         string queue, string id, HttpContext http, QueueEngine engine, IOptions<ApiOptions> options)
     {
@@ -246,10 +264,7 @@ internal static class QueueEndpoints
                 "Message already finished",
                 $"Message '{id}' already reached a final status; there is nothing to cancel. GET /queues/{queue}/messages/{id} shows it."),
             CancelResult.StorageUnavailable => Problems.StorageUnavailable(http, options.Value.RetryAfterSeconds),
-            _ => Problems.Make(
-                StatusCodes.Status501NotImplemented,
-                "Cancel not supported",
-                $"The {engine.Storage.Provider} store cannot cancel messages yet."),
+            _ => Problems.NotSupported(engine.Storage.Provider, "Cancelling a message", "The message runs as queued."),
         };
     }
 

@@ -11,6 +11,7 @@ public abstract partial class DurableQueueStoreContractTests
     [Fact]
     public void TheTraceParentOfAMessageSurvivesARestart()
     {
+        Requires(StoreFeatures.TraceContext);
         var store = Open();
         var traced = NewMessage();
         traced.TraceParent = TraceParent;
@@ -27,6 +28,7 @@ public abstract partial class DurableQueueStoreContractTests
     [Fact]
     public void AScheduledMessageSurvivesARestartAndStillWaitsForItsDueTime()
     {
+        Requires(StoreFeatures.DelayedDelivery);
         var store = Open();
         var m = AcceptDelayed(store, TimeSpan.FromSeconds(30));
         var cancelled = AcceptDelayed(store, TimeSpan.FromSeconds(10));
@@ -47,6 +49,7 @@ public abstract partial class DurableQueueStoreContractTests
     [Fact]
     public void AnIdempotencyKeySurvivesARestart()
     {
+        Requires(StoreFeatures.IdempotencyKeys);
         var store = Open();
         var first = Keyed("order-7");
         Enqueue(store, first);

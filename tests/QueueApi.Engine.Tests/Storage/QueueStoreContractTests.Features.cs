@@ -10,6 +10,13 @@ namespace QueueApi.Engine.Tests.Storage;
 /// </summary>
 public abstract partial class QueueStoreContractTests
 {
+    /// <summary>
+    /// Skips (with the reason) a test of a feature the store under test does not declare yet, so a store that has
+    /// not caught up shows what is left to do as skipped tests instead of failing the build.
+    /// </summary>
+    protected void Requires(StoreFeatures feature) =>
+        Assert.SkipUnless(Storage.Features.HasFlag(feature), $"The {Storage.Provider} store does not implement {feature} yet (IMessageStorage.Features).");
+
     protected QueueMessage Delayed(TimeSpan delay, string payload = "{}")
     {
         var m = NewMessage(payload);
@@ -37,6 +44,7 @@ public abstract partial class QueueStoreContractTests
     [Fact]
     public void AMessageKeepsTheTraceParentItWasEnqueuedWith()
     {
+        Requires(StoreFeatures.TraceContext);
         var store = Open();
         var traced = NewMessage();
         traced.TraceParent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
@@ -50,6 +58,7 @@ public abstract partial class QueueStoreContractTests
     [Fact]
     public void ADelayedMessageIsScheduledUntilItsDueTimeAndNeverHandedOutEarly()
     {
+        Requires(StoreFeatures.DelayedDelivery);
         var store = Open();
         var m = AcceptDelayed(store, TimeSpan.FromSeconds(10));
 
@@ -71,6 +80,7 @@ public abstract partial class QueueStoreContractTests
     [Fact]
     public void DueMessagesAreHandedOutInDueOrderWhateverTheOrderTheyCameIn()
     {
+        Requires(StoreFeatures.DelayedDelivery);
         var store = Open();
         var at30 = AcceptDelayed(store, TimeSpan.FromSeconds(30)).Id;
         var at10 = AcceptDelayed(store, TimeSpan.FromSeconds(10)).Id;
@@ -84,6 +94,7 @@ public abstract partial class QueueStoreContractTests
     [Fact]
     public void AnEarlierDueMessageEnqueuedLaterComesDueFirst()
     {
+        Requires(StoreFeatures.DelayedDelivery);
         var store = Open();
         var late = AcceptDelayed(store, TimeSpan.FromMinutes(1)).Id;
         var early = AcceptDelayed(store, TimeSpan.FromSeconds(5)).Id;
@@ -99,6 +110,7 @@ public abstract partial class QueueStoreContractTests
     [Fact]
     public void AMessageDueNowOrInThePastIsQueuedAtOnce()
     {
+        Requires(StoreFeatures.DelayedDelivery);
         var store = Open();
         var m = AcceptDelayed(store, TimeSpan.FromSeconds(-1));
 
@@ -109,6 +121,7 @@ public abstract partial class QueueStoreContractTests
     [Fact]
     public async Task AClaimWaitingForWorkTakesAMessageAsSoonAsItComesDue()
     {
+        Requires(StoreFeatures.DelayedDelivery);
         var store = Open();
         var m = AcceptDelayed(store, TimeSpan.FromSeconds(5));
         var claim = Task.Factory.StartNew(
@@ -125,6 +138,7 @@ public abstract partial class QueueStoreContractTests
     [Fact]
     public async Task ScheduledMessagesCountAgainstCapacityAndABatchIsStillAllOrNone()
     {
+        Requires(StoreFeatures.DelayedDelivery);
         var store = Open(Options(capacity: 3));
         AcceptDelayed(store, TimeSpan.FromMinutes(1));
         Accept(store);
@@ -141,6 +155,7 @@ public abstract partial class QueueStoreContractTests
     [Fact]
     public async Task ABatchMayMixDelayedAndPlainMessages()
     {
+        Requires(StoreFeatures.DelayedDelivery);
         var store = Open();
         var batch = new[] { Delayed(TimeSpan.FromSeconds(10)), NewMessage(), Delayed(TimeSpan.FromSeconds(5)) };
 
@@ -155,6 +170,7 @@ public abstract partial class QueueStoreContractTests
     [Fact]
     public void CancellingAScheduledMessageDropsItAsCancelledAndItNeverRuns()
     {
+        Requires(StoreFeatures.Cancel);
         var store = Open(Options(capacity: 1));
         var m = AcceptDelayed(store, TimeSpan.FromSeconds(10));
 
@@ -174,6 +190,7 @@ public abstract partial class QueueStoreContractTests
     [Fact]
     public void CancellingAQueuedMessageDropsItAndFreesItsRoom()
     {
+        Requires(StoreFeatures.Cancel);
         var store = Open(Options(capacity: 2));
         var first = Accept(store).Id;
         var second = Accept(store).Id;
@@ -190,6 +207,7 @@ public abstract partial class QueueStoreContractTests
     [Fact]
     public void AMessageAWorkerHoldsCannotBeCancelledAndAFinishedOneIsNotCancelledAgain()
     {
+        Requires(StoreFeatures.Cancel);
         var store = Open();
         var claimed = Accept(store);
         Claim(store, W0);
@@ -207,6 +225,7 @@ public abstract partial class QueueStoreContractTests
     [Fact]
     public void AStopLeavesScheduledMessagesDroppedOrKeptWhenDurable()
     {
+        Requires(StoreFeatures.DelayedDelivery);
         var store = Open();
         var m = AcceptDelayed(store, TimeSpan.FromMinutes(1));
         store.StopAccepting();
@@ -234,6 +253,7 @@ public abstract partial class QueueStoreContractTests
     [Fact]
     public void ARepeatedKeyWithTheSameBodyStoresNothingAndNamesTheFirstMessage()
     {
+        Requires(StoreFeatures.IdempotencyKeys);
         var store = Open();
         var first = Keyed("order-42", """{"n":1}""");
         Assert.Equal(EnqueueStatus.Accepted, Enqueue(store, first));
@@ -251,6 +271,7 @@ public abstract partial class QueueStoreContractTests
     [Fact]
     public void ARepeatedKeyWithAnotherBodyIsAConflictAndStoresNothing()
     {
+        Requires(StoreFeatures.IdempotencyKeys);
         var store = Open();
         Assert.Equal(EnqueueStatus.Accepted, Enqueue(store, Keyed("k", """{"n":1}""")));
 
@@ -264,6 +285,7 @@ public abstract partial class QueueStoreContractTests
     [Fact]
     public void AKeyIsForgottenOnceItsWindowHasPassed()
     {
+        Requires(StoreFeatures.IdempotencyKeys);
         var store = Open(new Configuration.QueueOptions { Capacity = 100, Workers = 2, IdempotencyWindow = TimeSpan.FromHours(1) });
         Assert.Equal(EnqueueStatus.Accepted, Enqueue(store, Keyed("k")));
 
@@ -278,6 +300,7 @@ public abstract partial class QueueStoreContractTests
     [Fact]
     public void ARepeatAfterTheFirstFinishedAndLeftLookupsStillLearnsHowItEnded()
     {
+        Requires(StoreFeatures.IdempotencyKeys);
         var store = Open(Options(retain: 0));
         var first = Keyed("k");
         Enqueue(store, first);
@@ -293,6 +316,7 @@ public abstract partial class QueueStoreContractTests
     [Fact]
     public void AKeyedMessageRefusedForRoomLeavesItsKeyUnused()
     {
+        Requires(StoreFeatures.IdempotencyKeys);
         var store = Open(Options(capacity: 1));
         Accept(store);
 
@@ -305,6 +329,7 @@ public abstract partial class QueueStoreContractTests
     [Fact]
     public async Task ABatchStoresItsNewItemsAndMarksItsRepeatsAndAConflictStoresNone()
     {
+        Requires(StoreFeatures.IdempotencyKeys);
         var store = Open();
         var first = Keyed("a");
         Enqueue(store, first);

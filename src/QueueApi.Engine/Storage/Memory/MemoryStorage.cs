@@ -11,6 +11,8 @@ public sealed class MemoryStorage(TimeProvider time) : IMessageStorage
 
     public bool IsDurable => false;
 
+    public StoreFeatures Features => StoreFeatures.All;
+
     public IQueueStore Open(string queueName, QueueOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);

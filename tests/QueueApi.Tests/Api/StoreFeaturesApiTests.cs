@@ -1,0 +1,52 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using QueueApi.Tests.Support;
+
+namespace QueueApi.Tests.Api;
+
+/// <summary>On a store that does not implement a feature yet (SQLite, for now), the API says so instead of half-keeping it.</summary>
+public sealed class StoreFeaturesApiTests
+{
+    [Theory]
+    [InlineData("/queues/default/messages?delay=60", null, "Delayed delivery")]
+    [InlineData("/queues/default/messages", "k-1", "Idempotent enqueue")]
+    [InlineData("/queues/default/messages/batch?delay=60", null, "Delayed delivery")]
+    public async Task OnTheSqliteStoreADelayOrAKeyAnswers501AndStoresNothing(string path, string? key, string feature)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var app = new QueueApiApplication();
+        using var client = app.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, path)
+        {
+            Content = new StringContent(path.Contains("batch", StringComparison.Ordinal) ? "[{}]" : "{}", Encoding.UTF8, "application/json"),
+        };
+        if (key is not null)
+        {
+            request.Headers.Add("Idempotency-Key", key);
+        }
+
+        using var response = await client.SendAsync(request, ct);
+
+        Assert.Equal(HttpStatusCode.NotImplemented, response.StatusCode);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>(ct);
+        Assert.Equal("Not supported by this storage", problem.GetProperty("title").GetString());
+        Assert.StartsWith($"{feature}", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Contains("Sqlite", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        var queue = await client.GetFromJsonAsync<JsonElement>("/queues/default", ct);
+        Assert.Equal(0, queue.GetProperty("counts").GetProperty("accepted").GetInt64());
+    }
+
+    [Fact]
+    public async Task OnTheSqliteStoreCancellingAnswers501()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var app = new QueueApiApplication();
+        using var client = app.CreateClient();
+
+        using var response = await client.DeleteAsync("/queues/default/messages/00000000000000000000", ct);
+
+        Assert.Equal(HttpStatusCode.NotImplemented, response.StatusCode);
+    }
+}
