@@ -9,18 +9,6 @@ namespace QueueApi.Tests.Api;
 
 public sealed class DelayedDeliveryApiTests
 {
-    /// <summary>The memory store, which implements the feature (the SQLite store answers 501 until it does).</summary>
-    private static QueueApiApplication Memory(params (string Key, string Value)[] more)
-    {
-        var settings = new Dictionary<string, string?> { ["QueueApi:Storage:Provider"] = "Memory" };
-        foreach (var (key, value) in more)
-        {
-            settings[key] = value;
-        }
-
-        return new QueueApiApplication(settings);
-    }
-
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
 
     private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
@@ -32,7 +20,7 @@ public sealed class DelayedDeliveryApiTests
     public async Task ADelayedMessageIsScheduledWithItsDueTimeAndRunsNoSoonerThanThat()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var app = Memory();
+        await using var app = QueueApiApplication.OnMemory();
         using var client = app.CreateClient();
 
         using var response = await client.PostAsync("/queues/default/messages?delay=0.5", Json("""{"later": true}"""), ct);
@@ -53,7 +41,7 @@ public sealed class DelayedDeliveryApiTests
     public async Task AScheduledMessageCanBeCancelledAndIsCountedAsDroppedCancelled()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var app = Memory();
+        await using var app = QueueApiApplication.OnMemory();
         using var client = app.CreateClient();
         var at = DateTimeOffset.UtcNow.AddHours(1).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
@@ -77,7 +65,7 @@ public sealed class DelayedDeliveryApiTests
     public async Task CancellingARunningMessageAnswers409AndAnUnknownOne404()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var app = Memory(("QueueApi:Shutdown:DefaultMode", "Immediate"));
+        await using var app = QueueApiApplication.OnMemory(("QueueApi:Shutdown:DefaultMode", "Immediate"));
         using var client = app.CreateClient();
         using var response = await client.PostAsync("/queues/demo/messages", Json("""{"sleepMs": 60000}"""), ct);
         var id = (await response.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("id").GetString()!;
@@ -95,7 +83,7 @@ public sealed class DelayedDeliveryApiTests
     public async Task ADelayedBatchIsScheduledAsAWhole()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var app = Memory();
+        await using var app = QueueApiApplication.OnMemory();
         using var client = app.CreateClient();
 
         using var response = await client.PostAsync("/queues/default/messages/batch?delay=3600", Json("""[{"n": 1}, {"n": 2}]"""), ct);
@@ -119,7 +107,7 @@ public sealed class DelayedDeliveryApiTests
     public async Task ABadDeliveryTimeIs400SayingWhatToSendAndNothingIsQueued(string query, string detail)
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var app = Memory();
+        await using var app = QueueApiApplication.OnMemory();
         using var client = app.CreateClient();
 
         using var response = await client.PostAsync($"/queues/default/messages?{query}", Json("{}"), ct);

@@ -8,18 +8,6 @@ namespace QueueApi.Tests.Api;
 
 public sealed class IdempotencyApiTests
 {
-    /// <summary>The memory store, which implements the feature (the SQLite store answers 501 until it does).</summary>
-    private static QueueApiApplication Memory(params (string Key, string Value)[] more)
-    {
-        var settings = new Dictionary<string, string?> { ["QueueApi:Storage:Provider"] = "Memory" };
-        foreach (var (key, value) in more)
-        {
-            settings[key] = value;
-        }
-
-        return new QueueApiApplication(settings);
-    }
-
     private static async Task<(HttpStatusCode Status, JsonElement Body, HttpResponseMessage Response)> PostAsync(HttpClient client, string path, string json, string? key)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(json, Encoding.UTF8, "application/json") };
@@ -38,7 +26,7 @@ public sealed class IdempotencyApiTests
     [Fact]
     public async Task ARetriedPostWithTheSameKeyAndBodyAnswers200WithTheFirstMessageAndStoresNoSecond()
     {
-        await using var app = Memory();
+        await using var app = QueueApiApplication.OnMemory();
         using var client = app.CreateClient();
 
         var (firstStatus, first, r1) = await PostAsync(client, "/queues/default/messages", """{"order": 42}""", "order-42-attempt");
@@ -60,7 +48,7 @@ public sealed class IdempotencyApiTests
     [Fact]
     public async Task TheSameKeyWithAnotherBodyAnswers422AndStoresNothing()
     {
-        await using var app = Memory();
+        await using var app = QueueApiApplication.OnMemory();
         using var client = app.CreateClient();
         (await PostAsync(client, "/queues/default/messages", """{"n": 1}""", "k-1")).Response.Dispose();
 
@@ -78,7 +66,7 @@ public sealed class IdempotencyApiTests
     [Fact]
     public async Task ConcurrentRetriesWithOneKeyMakeOneMessage()
     {
-        await using var app = Memory();
+        await using var app = QueueApiApplication.OnMemory();
         using var client = app.CreateClient();
 
         var answers = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => PostAsync(client, "/queues/default/messages", "{}", "same-key")));
@@ -97,7 +85,7 @@ public sealed class IdempotencyApiTests
     [InlineData("has space")]
     public async Task AKeyThatIsNotOneVisibleAsciiTokenIsA400(string key)
     {
-        await using var app = Memory();
+        await using var app = QueueApiApplication.OnMemory();
         using var client = app.CreateClient();
 
         var (status, problem, response) = await PostAsync(client, "/queues/default/messages", "{}", key);
@@ -113,7 +101,7 @@ public sealed class IdempotencyApiTests
     [Fact]
     public async Task ABatchTakesOneKeyPerItemAndARepeatedBatchAnswers200WithTheSameIds()
     {
-        await using var app = Memory();
+        await using var app = QueueApiApplication.OnMemory();
         using var client = app.CreateClient();
         const string items = """[{"n": 1}, {"n": 2}, {"n": 3}]""";
 

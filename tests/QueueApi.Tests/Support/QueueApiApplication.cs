@@ -18,6 +18,18 @@ public sealed class QueueApiApplication(
     Action<IServiceCollection>? services = null)
     : WebApplicationFactory<Program>
 {
+    /// <summary>The service on the Memory store, which implements delayed delivery, cancel and idempotency keys.</summary>
+    public static QueueApiApplication OnMemory(params (string Key, string Value)[] more)
+    {
+        var settings = new Dictionary<string, string?> { ["QueueApi:Storage:Provider"] = "Memory" };
+        foreach (var (key, value) in more)
+        {
+            settings[key] = value;
+        }
+
+        return new QueueApiApplication(settings);
+    }
+
     /// <summary>With <c>holdHostOnStop</c>, records the service's requests to stop the host instead of obeying them.</summary>
     public HeldLifetime Lifetime { get; } = new();
 
