@@ -48,11 +48,32 @@ public sealed class ServiceProcessTests
         // Busy within its limit is not stuck.
         Assert.Equal(HttpStatusCode.OK, (await service.Client.GetAsync("/health/live", Ct)).StatusCode);
 
+        // Past its limit and grace, liveness says so while the process still answers (it stops soon after).
+        var live = await Eventually.WaitAsync(
+            () => LiveStatusAsync(service),
+            s => s is HttpStatusCode.ServiceUnavailable || service.HasExited,
+            ExitWithin, "liveness to turn 503");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, live);
+
         var exitCode = await service.WaitForExitAsync(ExitWithin);
 
         Assert.Equal(4, exitCode);
         Assert.Contains("Worker default-1 is stuck", service.Output, StringComparison.Ordinal);
         Assert.Contains("abandoned", service.Output, StringComparison.Ordinal);
+    }
+
+    /// <summary>The liveness status, or null while the server does not answer (it may be stopping).</summary>
+    private static async Task<HttpStatusCode?> LiveStatusAsync(ServiceProcess service)
+    {
+        try
+        {
+            using var response = await service.Client.GetAsync("/health/live", Ct);
+            return response.StatusCode;
+        }
+        catch (HttpRequestException)
+        {
+            return null;
+        }
     }
 
     [Fact]
