@@ -7,13 +7,16 @@ public static class CiTools
 {
     public static string ToolsDirectory => Path.Combine(ServiceProcess.RepositoryRoot(), ".ci", "tools");
 
-    /// <summary>The tool's path; skips the test when it is not installed, so a machine with only the .NET SDK still passes.</summary>
+    /// <summary>
+    /// The tool's path; when it is not installed, skips the test (so a machine with only the .NET SDK still passes)
+    /// or, under <c>CI=true</c>, fails it (<see cref="Prerequisite.Missing"/>).
+    /// </summary>
     public static string Require(string name)
     {
         var path = Path.Combine(ToolsDirectory, "node_modules", ".bin", name);
         if (!File.Exists(path))
         {
-            Assert.Skip($"{name} is not installed: run bash .ci/install (it puts the pinned npm tools in .ci/tools/node_modules).");
+            Prerequisite.Missing(name, "run bash .ci/install (it puts the pinned npm tools in .ci/tools/node_modules)");
         }
 
         return path;

@@ -5,7 +5,7 @@ namespace QueueApi.Tests.Clients;
 
 /// <summary>
 /// Swagger UI in a real browser: Debian's chromium driven by Playwright (the NuGet driver, with
-/// <c>ExecutablePath</c>; no browser is ever downloaded). Skipped when chromium is not installed.
+/// <c>ExecutablePath</c>; no browser is ever downloaded). Without chromium it skips, or fails under CI=true (Prerequisite.Missing).
 /// </summary>
 public sealed class SwaggerUiBrowserTests
 {

@@ -45,6 +45,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     public static async Task<ServiceProcess> StartAsync(
         IDictionary<string, string>? environment = null, string aspnetEnvironment = "Development", string? dataFolder = null, bool waitUntilReady = true)
     {
+        Prerequisite.NotInMutationRun("starts the built service as a child process");
         var port = FreePort();
         var ownFolder = dataFolder is null ? Directory.CreateTempSubdirectory("queueapi-service-").FullName : null;
         var dll = ServiceDll();
@@ -77,6 +78,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// </summary>
     public static async Task<(int ExitCode, string Output)> RunUntilExitAsync(string url, IDictionary<string, string>? environment, TimeSpan timeout)
     {
+        Prerequisite.NotInMutationRun("starts the built service as a child process");
         var dll = ServiceDll();
         var env = new Dictionary<string, string>(environment ?? new Dictionary<string, string>());
         env.TryAdd("Logging__Console__FormatterName", "simple");
