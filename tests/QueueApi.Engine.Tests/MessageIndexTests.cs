@@ -15,7 +15,8 @@ public sealed class MessageIndexTests
         var random = new Random(12345);
         var index = new MessageIndex();
         var model = new Dictionary<string, QueueMessage>(StringComparer.Ordinal);
-        for (var step = 0; step < 200_000; step++)
+        var steps = MutationRun.Steps(200_000);
+        for (var step = 0; step < steps; step++)
         {
             var seq = (uint)random.Next(0, 5_000) * (random.Next(4) == 0 ? 64u : 1u);
             var ms = random.Next(0, 3);
