@@ -14,8 +14,9 @@ public sealed class LivenessBackstopTests
         Assert.True(engine.IsLive(out _));
         Assert.True(engine.TryGetQueue("q", out var queue));
 
-        // The worker's next take answers "completed and empty": it leaves its loop normally, with no fault.
-        queue!.Store.Complete();
+        // The store stops accepting and is empty, so the worker's next claim answers "completed": it leaves its
+        // loop normally, with no fault.
+        queue!.Store.StopAccepting();
         Assert.True(worker.Thread.Join(TestEngine.Timeout), "the worker thread did not end");
 
         Assert.Null(engine.FirstFailure);

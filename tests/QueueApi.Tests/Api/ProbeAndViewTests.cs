@@ -191,6 +191,23 @@ public sealed class ProbeAndViewTests
         Assert.Equal("PUT is not allowed on /queues/default/messages. See /swagger for the methods it takes.", detail);
     }
 
+    [Fact]
+    public async Task AcceptedMessageAnswerIsOnePieceWithItsLengthTypeAndLocation()
+    {
+        await using var app = new QueueApiApplication();
+        using var client = app.CreateClient();
+
+        using var response = await client.PostAsync("/queues/default/messages", Json("{}"), Ct);
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var bytes = await response.Content.ReadAsByteArrayAsync(Ct);
+        Assert.Equal(bytes.Length, response.Content.Headers.ContentLength);
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("utf-8", response.Content.Headers.ContentType?.CharSet);
+        var id = JsonDocument.Parse(bytes).RootElement.GetProperty("id").GetString();
+        Assert.Equal($"/queues/default/messages/{id}", response.Headers.Location?.OriginalString);
+    }
+
     private static ByteArrayContent Upper(string json)
     {
         var content = new ByteArrayContent(Encoding.UTF8.GetBytes(json));
