@@ -1,4 +1,6 @@
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
+using QueueApi.Engine.Configuration;
 using QueueApi.Engine.Handlers;
 
 namespace QueueApi.Engine.Tests;
@@ -8,8 +10,11 @@ public sealed class DemoHandlerTests
 {
     private static readonly FakeTimeProvider Time = new();
 
+    // Chaos off: with it on, {"exit": true} would kill the test process, as it is meant to kill the service.
+    private static readonly IOptions<QueueApiOptions> ChaosOff = Options.Create(new QueueApiOptions { Chaos = { Enabled = false } });
+
     private static ValueTask Handle(string json, int attempt = 1) =>
-        new DemoHandler(Time).HandleAsync(new MessageContext("m-1", "demo", TestEngine.Json(json), attempt, "demo-1"), TestContext.Current.CancellationToken);
+        new DemoHandler(Time, ChaosOff).HandleAsync(new MessageContext("m-1", "demo", TestEngine.Json(json), attempt, "demo-1"), TestContext.Current.CancellationToken);
 
     [Theory]
     [InlineData("{}")]
@@ -17,6 +22,7 @@ public sealed class DemoHandlerTests
     [InlineData("\"fail\"")]
     [InlineData("""{"other": {"fail": "nested"}, "fail": 3, "permanent": "yes"}""")]
     [InlineData("""{"sleepMs": -5}""")]
+    [InlineData("""{"exit": true}""")]
     public async Task PayloadThatAsksForNothingSucceeds(string json)
     {
         await Handle(json);
@@ -63,7 +69,7 @@ public sealed class DemoHandlerTests
     public async Task SleepTakesItsTimeOnTheClockAndHonoursCancellation()
     {
         var time = new FakeTimeProvider();
-        var handler = new DemoHandler(time);
+        var handler = new DemoHandler(time, ChaosOff);
         var sleeping = handler.HandleAsync(new MessageContext("m-1", "demo", TestEngine.Json("""{"sleepMs": 1000}"""), 1, "demo-1"), CancellationToken.None).AsTask();
 
         time.Advance(TimeSpan.FromMilliseconds(999));
