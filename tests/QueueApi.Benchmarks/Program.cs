@@ -30,6 +30,9 @@ switch (mode)
     case "sqlite":
         SqliteStartup.Run();
         return 0;
+    case "sqlite-intake":
+        SqliteIntake.Run(rest);
+        return 0;
     case "all":
         RunHandoff(rest);
         Split.Run();
@@ -38,7 +41,7 @@ switch (mode)
         Scheduling.Run();
         return 0;
     default:
-        Console.Error.WriteLine($"Unknown mode '{mode}'. Use: handoff | split | lifecycle | memory | scheduled | sqlite | all | host");
+        Console.Error.WriteLine($"Unknown mode '{mode}'. Use: handoff | split | lifecycle | memory | scheduled | sqlite | sqlite-intake | all | host");
         return 2;
 }
 
