@@ -2,13 +2,15 @@ namespace QueueApi.Storage.Sqlite.Writing;
 
 /// <summary>
 /// What one caller waits for: one or more row changes that commit together or not at all (a batch request is one
-/// unit). Its task completes after the commit, on the thread pool, so no continuation runs on the writer's thread.
+/// unit). Its task completes after the commit, on the thread pool (<see cref="CompleteOnPool"/>: one work item per
+/// group, not one per unit), so no continuation runs on the writer's thread.
 /// </summary>
 internal sealed class WriteUnit
 {
     private readonly WriteOp _single;
     private readonly IReadOnlyList<WriteOp>? _many;
-    private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // Continuations run inline where the unit is completed: always a pool thread (CompleteOnPool) or a caller with none yet.
+    private readonly TaskCompletionSource _done = new();
 
     public WriteUnit(WriteOp op) => _single = op;
 
@@ -30,6 +32,28 @@ internal sealed class WriteUnit
         {
             rows.Apply(_many[i]);
         }
+    }
+
+    /// <summary>
+    /// Completes the units on one thread-pool work item: a group's callers then cost one hop to the pool instead of
+    /// one each, and the writer goes straight back to the next group.
+    /// </summary>
+    public static void CompleteOnPool(WriteUnit[] units, Exception? error)
+    {
+        ThreadPool.UnsafeQueueUserWorkItem(static state =>
+        {
+            foreach (var unit in state.Units)
+            {
+                if (state.Error is null)
+                {
+                    unit.Succeed();
+                }
+                else
+                {
+                    unit.Fail(state.Error);
+                }
+            }
+        }, (Units: units, Error: error), preferLocal: false);
     }
 
     public void Succeed() => _done.TrySetResult();
