@@ -26,6 +26,7 @@ public sealed class GroupCommitWriter : IDisposable
     private readonly List<WriteUnit> _group = new(256);
     private readonly SqliteConnection _connection;
     private readonly RowWriter _rows;
+    private readonly Checkpointer _checkpointer;
     private int _sleeping;
     private long _transactions;
     private long _units;
@@ -43,11 +44,12 @@ public sealed class GroupCommitWriter : IDisposable
         {
             // 32 MiB of page cache for the one connection that writes: the right edge where inserts land and
             // the left edge where claims and finishes update stay in memory even with a million rows queued.
-            cache.CommandText = "PRAGMA cache_size = -32768;";
+            cache.CommandText = $"PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = {Checkpointer.BackstopPages};";
             cache.ExecuteNonQuery();
         }
 
         _rows = new RowWriter(_connection);
+        _checkpointer = new Checkpointer(database);
         LoadFinishedCounts();
         Thread = new Thread(Run) { Name = threadName, IsBackground = true };
         Thread.Start();
@@ -104,6 +106,7 @@ public sealed class GroupCommitWriter : IDisposable
         }
 
         _rows.Dispose();
+        _checkpointer.Dispose();
         _connection.Dispose();
         _signal.Dispose();
     }
@@ -219,6 +222,7 @@ public sealed class GroupCommitWriter : IDisposable
             }
 
             _rows.Committed();
+            _checkpointer.Committed();
             _lastFault = null;
             Interlocked.Increment(ref _transactions);
             Interlocked.Add(ref _units, _group.Count);
