@@ -13,6 +13,10 @@ internal sealed class RawStatement : IDisposable
     private readonly sqlite3 _db;
     private readonly sqlite3_stmt _statement;
 
+    // The string last bound at each parameter: SQLite keeps bindings across runs, so binding the same string again
+    // (a queue's name on every row) is skipped, and with it a UTF-8 conversion and SQLite's copy of the text.
+    private readonly object?[] _text = new object?[8];
+
     public RawStatement(SqliteConnection connection, string sql)
     {
         _db = connection.Handle!;
@@ -33,6 +37,16 @@ internal sealed class RawStatement : IDisposable
 
     public RawStatement Bind(int index, string? value)
     {
+        if (index < _text.Length)
+        {
+            if (ReferenceEquals(_text[index], value ?? (object)_text))
+            {
+                return this;
+            }
+
+            _text[index] = value ?? (object)_text; // The array itself stands for "bound to null".
+        }
+
         _ = value is null ? raw.sqlite3_bind_null(_statement, index) : raw.sqlite3_bind_text(_statement, index, value);
         return this;
     }
