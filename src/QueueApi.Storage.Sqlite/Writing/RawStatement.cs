@@ -15,12 +15,13 @@ internal sealed class RawStatement : IDisposable
 
     // The string last bound at each parameter: SQLite keeps bindings across runs, so binding the same string again
     // (a queue's name on every row) is skipped, and with it a UTF-8 conversion and SQLite's copy of the text.
-    private readonly object?[] _text = new object?[8];
+    private readonly object?[] _text;
 
     public RawStatement(SqliteConnection connection, string sql)
     {
         _db = connection.Handle!;
         Check(_db, raw.sqlite3_prepare_v2(_db, sql, out _statement));
+        _text = new object?[raw.sqlite3_bind_parameter_count(_statement) + 1];
     }
 
     public RawStatement Bind(int index, long value)
@@ -37,7 +38,7 @@ internal sealed class RawStatement : IDisposable
 
     public RawStatement Bind(int index, string? value)
     {
-        if (index < _text.Length)
+        if ((uint)index < (uint)_text.Length)
         {
             if (ReferenceEquals(_text[index], value ?? (object)_text))
             {

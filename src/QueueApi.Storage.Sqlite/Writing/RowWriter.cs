@@ -8,6 +8,9 @@ namespace QueueApi.Storage.Sqlite.Writing;
 /// </summary>
 internal sealed class RowWriter : IDisposable
 {
+    /// <summary>Rows per multi-row insert: one statement run instead of 16 (SQLite allows 32,766 parameters).</summary>
+    public const int InsertRun = 16;
+
     private const string ByKey = " WHERE queue = ?1 AND id_ms = ?2 AND id_seq = ?3";
 
     private readonly SqliteConnection _connection;
@@ -15,6 +18,7 @@ internal sealed class RowWriter : IDisposable
     private readonly Dictionary<string, long> _finishedDelta = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _deadDelta = new(StringComparer.Ordinal);
     private readonly RawStatement _insert;
+    private readonly RawStatement _insertRun;
     private readonly RawStatement _claim;
     private readonly RawStatement _retry;
     private readonly RawStatement _finish;
@@ -30,6 +34,8 @@ internal sealed class RowWriter : IDisposable
     {
         _connection = connection;
         _insert = new(connection, "INSERT INTO messages (queue, id_ms, id_seq, payload, status, enqueued_at) VALUES (?1, ?2, ?3, ?4, 0, ?5)");
+        _insertRun = new(connection, "INSERT INTO messages (queue, id_ms, id_seq, payload, status, enqueued_at) VALUES " +
+            string.Join(", ", Enumerable.Range(0, InsertRun).Select(r => $"(?{(5 * r) + 1}, ?{(5 * r) + 2}, ?{(5 * r) + 3}, ?{(5 * r) + 4}, 0, ?{(5 * r) + 5})")));
         _claim = new(connection, "UPDATE messages SET status = 1, attempts = ?4, started_at = ?5, worker = ?6, next_attempt_at = NULL" + ByKey);
         _retry = new(connection, "UPDATE messages SET status = 2, next_attempt_at = ?4, error = ?5" + ByKey);
         _finish = new(connection, "UPDATE messages SET status = ?4, completed_at = ?5, error = ?6, next_attempt_at = NULL" + ByKey);
@@ -107,6 +113,34 @@ internal sealed class RowWriter : IDisposable
         }
     }
 
+    /// <summary>True if the ops are all inserts into one queue (what <see cref="InsertRunOf"/> takes).</summary>
+    public static bool CanInsertRun(ReadOnlySpan<WriteOp> ops)
+    {
+        foreach (ref readonly var op in ops)
+        {
+            if (op.Kind != WriteKind.Insert || !ReferenceEquals(op.Queue, ops[0].Queue))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary><see cref="InsertRun"/> inserts into one queue as one statement; the same rows and books as one by one.</summary>
+    public void InsertRunOf(ReadOnlySpan<WriteOp> ops)
+    {
+        for (var r = 0; r < ops.Length; r++)
+        {
+            ref readonly var op = ref ops[r];
+            var p = 5 * r;
+            _insertRun.Bind(p + 1, op.Queue).Bind(p + 2, op.IdMs).Bind(p + 3, (long)op.IdSeq).Bind(p + 4, op.Payload).Bind(p + 5, op.Time);
+        }
+
+        _insertRun.Run();
+        AddBooks(ops[0].Queue, WriteOp.Accepted, ops.Length);
+    }
+
     /// <summary>Writes the group's summed book changes; the last statements before the commit.</summary>
     public void FlushBooks()
     {
@@ -143,7 +177,7 @@ internal sealed class RowWriter : IDisposable
         }
     }
 
-    private IEnumerable<RawStatement> Statements() => [_insert, _claim, _retry, _finish, _release, _crash, _requeue, _delete, _paused, _count];
+    private IEnumerable<RawStatement> Statements() => [_insert, _insertRun, _claim, _retry, _finish, _release, _crash, _requeue, _delete, _paused, _count];
 
     private void AddBooks(string queue, string counter, long delta)
     {
