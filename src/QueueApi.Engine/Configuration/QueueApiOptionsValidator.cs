@@ -50,6 +50,7 @@ internal sealed partial class QueueApiOptionsValidator(HandlerCatalog handlers) 
             Positive(errors, $"{key}:AttemptTimeout", q.AttemptTimeout);
             Positive(errors, $"{key}:StuckGrace", q.StuckGrace);
             Positive(errors, $"{key}:IdempotencyWindow", q.IdempotencyWindow);
+            Positive(errors, $"{key}:PriorityAging", q.PriorityAging, allowZero: true);
             Positive(errors, $"{key}:CircuitBreaker:BreakDuration", q.CircuitBreaker.BreakDuration);
             Positive(errors, $"{key}:CircuitBreaker:SamplingDuration", q.CircuitBreaker.SamplingDuration);
             if (q.MaxDelay < q.BaseDelay)

@@ -139,8 +139,14 @@ internal static class QueueEndpoints
     private static async Task<Results<AcceptedJson<EnqueueResponse>, ProblemHttpResult>> Enqueue(
         string queue, HttpContext http, QueueEngine engine, IOptions<ApiOptions> options,
         [Description(DelayDoc)] string? delay = null, [Description(NotBeforeDoc)] string? notBefore = null,
-        [FromHeader(Name = IdempotencyHeader.Name), Description(KeyDoc)] string? idempotencyKey = null)
+        [FromHeader(Name = IdempotencyHeader.Name), Description(KeyDoc)] string? idempotencyKey = null,
+        [Description(PriorityQuery.Description)] string? priority = null)
     {
+        if (!PriorityQuery.TryParse(priority, out var level, out var badPriority))
+        {
+            return badPriority!;
+        }
+
         var api = options.Value;
         var (q, body, problem) = await ReadForQueueAsync(queue, http, engine, api, api.MaxMessageBytes).ConfigureAwait(false);
         DateTimeOffset? due = null;
@@ -154,7 +160,7 @@ internal static class QueueEndpoints
         }
 
         // Enqueued on the queue in hand: a durable store answers after its commit, the memory store at once.
-        var message = q!.NewMessage(body!, MessageTracing.ParentOf(Activity.Current), due, key);
+        var message = q!.NewMessage(body!, MessageTracing.ParentOf(Activity.Current), due, key, level);
         var status = await q.EnqueueAsync(message, http.RequestAborted).ConfigureAwait(false);
         if (status == EnqueueStatus.Duplicate)
         {
@@ -176,8 +182,14 @@ internal static class QueueEndpoints
     private static async Task<Results<AcceptedJson<BatchResponse>, ProblemHttpResult>> EnqueueBatch(
         string queue, HttpContext http, QueueEngine engine, IOptions<ApiOptions> options,
         [Description(DelayDoc)] string? delay = null, [Description(NotBeforeDoc)] string? notBefore = null,
-        [FromHeader(Name = IdempotencyHeader.Name), Description(KeysDoc)] string? idempotencyKey = null)
+        [FromHeader(Name = IdempotencyHeader.Name), Description(KeysDoc)] string? idempotencyKey = null,
+        [Description(PriorityQuery.Description)] string? priority = null)
     {
+        if (!PriorityQuery.TryParse(priority, out var level, out var badPriority))
+        {
+            return badPriority!;
+        }
+
         var api = options.Value;
         // The split below checks the JSON as it goes: one pass over the body, not two.
         var (q, body, problem) = await ReadForQueueAsync(queue, http, engine, api, api.MaxBatchBytes, validate: false).ConfigureAwait(false);
@@ -199,7 +211,7 @@ internal static class QueueEndpoints
             return problem!;
         }
 
-        var messages = q!.NewBatch(items, MessageTracing.ParentOf(Activity.Current), due, keys);
+        var messages = q!.NewBatch(items, MessageTracing.ParentOf(Activity.Current), due, keys, level);
         var status = await q.EnqueueBatchAsync(messages, http.RequestAborted).ConfigureAwait(false);
         if (status is not (EnqueueStatus.Accepted or EnqueueStatus.Duplicate))
         {
