@@ -13,6 +13,11 @@ public sealed class QueueApiOptions
     public ShutdownOptions Shutdown { get; set; } = new();
 
     public ChaosOptions Chaos { get; set; } = new();
+
+    /// <summary>Recurring schedules declared in configuration, keyed by name; read-only over the API.</summary>
+    public Dictionary<string, ScheduleOptions> Schedules { get; set; } = [];
+
+    public SchedulerOptions Scheduler { get; set; } = new();
 }
 
 /// <summary>Settings of one queue: its size, its worker pool, its handler and its failure policy.</summary>

@@ -2,6 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
 using QueueApi.Engine.Handlers;
+using QueueApi.Engine.Scheduling;
 
 namespace QueueApi.Engine.Configuration;
 
@@ -59,6 +60,22 @@ internal sealed partial class QueueApiOptionsValidator(HandlerCatalog handlers) 
             }
         }
 
+        foreach (var (schedule, o) in options.Schedules)
+        {
+            var key = $"{root}:Schedules:{schedule}";
+            if (o is null)
+            {
+                errors.Add($"{key}: settings are missing.");
+                continue;
+            }
+
+            foreach (var (field, error) in ScheduleValidator.Validate(o.ToDefinition(schedule), options.Queues.Keys, out _))
+            {
+                errors.Add(field == "name" ? $"{key}: {error}" : $"{key}:{char.ToUpperInvariant(field[0])}{field[1..]}: {error}");
+            }
+        }
+
+        Positive(errors, $"{root}:Scheduler:MisfireGrace", options.Scheduler.MisfireGrace, allowZero: true);
         var s = options.Shutdown;
         Positive(errors, $"{root}:Shutdown:DrainTimeout", s.DrainTimeout, allowZero: true);
         Positive(errors, $"{root}:Shutdown:CancelGrace", s.CancelGrace);
