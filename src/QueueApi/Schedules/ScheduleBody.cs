@@ -34,7 +34,7 @@ internal static class ScheduleBody
                 case "timeZone": zone = Text(v, p.Name, errors); break;
                 case "payload": payload = System.Text.Encoding.UTF8.GetBytes(v.GetRawText()); break; // as the client wrote it
                 case "enabled" when v.ValueKind is JsonValueKind.True or JsonValueKind.False: enabled = v.GetBoolean(); break;
-                case "misfire" when v.ValueKind == JsonValueKind.String && Enum.TryParse<MisfirePolicy>(v.GetString(), ignoreCase: true, out var m) && Enum.IsDefined(m):
+                case "misfire" when v.ValueKind == JsonValueKind.String && Api.NamedValues.TryParse<MisfirePolicy>(v.GetString(), out var m):
                     misfire = m;
                     break;
                 case "priority" when v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var n): priority = n; break;

@@ -63,6 +63,7 @@ public sealed class ScheduleApiTests
     [InlineData("""{"queue": "default", "cron": "0 7 * * *", "priority": "high"}""", "priority: must be an integer")]
     [InlineData("""{"queue": "default", "cron": "0 7 * * *", "misfire": "always"}""", "misfire: must be \"runOnce\"")]
     [InlineData("""{"queue": "default", "cron": "0 7 * * *", "misfire": 1}""", "misfire: must be \"runOnce\"")]
+    [InlineData("""{"queue": "default", "cron": "0 7 * * *", "misfire": "1"}""", "misfire: must be \"runOnce\"")]
     [InlineData("""{"queue": "default", "cron": "0 7 * * *", "enabled": "yes"}""", "enabled: must be true or false.")]
     [InlineData("""{"queue": "default", "cron": 7}""", "cron: must be a string (got 7).")]
     [InlineData("""{"queue": "default", "cron": "0 7 * * *", "tz": "UTC"}""", "tz: is not a field of a schedule")]
