@@ -193,7 +193,7 @@ public sealed partial class Scheduler : IDisposable
 
         // An occurrence's message carries a key of its own (issue 15's idempotent enqueue): a store that shares keys
         // among replicas or keeps them across a crash turns any second attempt at the same occurrence into a replay.
-        var key = occurrence is { } o ? $"schedule:{definition.Name}:{o.UtcTicks}" : null;
+        var key = occurrence is { } o && _engine.Storage.Features.HasFlag(StoreFeatures.IdempotencyKeys) ? $"schedule:{definition.Name}:{o.UtcTicks}" : null;
         var message = queue!.NewMessage(definition.Payload, traceParent: null, idempotencyKey: key, priority: definition.Priority);
         var status = await queue.EnqueueAsync(message, token).ConfigureAwait(false);
         if (status == EnqueueStatus.Duplicate)

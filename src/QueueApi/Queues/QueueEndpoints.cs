@@ -154,7 +154,7 @@ internal static class QueueEndpoints
         if (problem is not null
             || ((delay ?? notBefore) is not null && !DeliveryTime.TryRead(delay, notBefore, q!.Now, out due, out problem))
             || !IdempotencyHeader.TryReadOne(idempotencyKey, out key, out problem)
-            || (problem = Unsupported(engine, due, key is not null)) is not null)
+            || (problem = Unsupported(engine, due, key is not null, level)) is not null)
         {
             return problem!;
         }
@@ -206,7 +206,7 @@ internal static class QueueEndpoints
         }
 
         if (!IdempotencyHeader.TryReadList(idempotencyKey, items!.Count, out var keys, out problem)
-            || (problem = Unsupported(engine, due, keys is not null)) is not null)
+            || (problem = Unsupported(engine, due, keys is not null, level)) is not null)
         {
             return problem!;
         }
@@ -242,9 +242,14 @@ internal static class QueueEndpoints
     }
 
     /// <summary>A delay or a key the configured store does not keep yet: 501 rather than a promise it cannot hold.</summary>
-    private static ProblemHttpResult? Unsupported(QueueEngine engine, DateTimeOffset? due, bool keyed)
+    private static ProblemHttpResult? Unsupported(QueueEngine engine, DateTimeOffset? due, bool keyed, int priority)
     {
         var features = engine.Storage.Features;
+        if (priority != MessagePriority.Default && !features.HasFlag(StoreFeatures.Priorities))
+        {
+            return Problems.NotSupported(engine.Storage.Provider, "Priorities (priority other than 5)", "Send it without the priority parameter.");
+        }
+
         if (due is not null && !features.HasFlag(StoreFeatures.DelayedDelivery))
         {
             return Problems.NotSupported(engine.Storage.Provider, "Delayed delivery (delay or notBefore)", "Send it without delay and notBefore.");

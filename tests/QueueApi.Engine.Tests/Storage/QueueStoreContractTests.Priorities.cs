@@ -30,6 +30,7 @@ public abstract partial class QueueStoreContractTests
     [Fact]
     public void AHigherPriorityIsClaimedFirstAndEqualPrioritiesInOrderOfArrival()
     {
+        Requires(StoreFeatures.Priorities);
         var store = Open();
         var low = AcceptWithPriority(store, 1);
         var plain1 = Accept(store);
@@ -47,6 +48,7 @@ public abstract partial class QueueStoreContractTests
     [Fact]
     public void AMessageKeepsItsPriorityInItsStatus()
     {
+        Requires(StoreFeatures.Priorities);
         var store = Open();
         var m = AcceptWithPriority(store, 8);
         var plain = Accept(store);
@@ -59,6 +61,7 @@ public abstract partial class QueueStoreContractTests
     [Fact]
     public void TheQueueViewCountsQueuedMessagesPerPriorityWithTheOldestWaiting()
     {
+        Requires(StoreFeatures.Priorities);
         var store = Open();
         var firstHigh = AcceptWithPriority(store, 9);
         Time.Advance(TimeSpan.FromSeconds(1));
@@ -74,6 +77,7 @@ public abstract partial class QueueStoreContractTests
     [Fact]
     public void AWaitingMessageGainsOneLevelPerAgingPeriodAndWinsATieByWaitingLonger()
     {
+        Requires(StoreFeatures.Priorities);
         var store = Open(AgingOptions(TimeSpan.FromSeconds(30)));
         var old = Accept(store); // 5
         Time.Advance(TimeSpan.FromSeconds(30)); // old is 6 now
@@ -88,6 +92,7 @@ public abstract partial class QueueStoreContractTests
     [Fact]
     public void AStarvedLowPriorityMessageReachesNineAndIsNotOvertakenForever()
     {
+        Requires(StoreFeatures.Priorities);
         var store = Open(AgingOptions(TimeSpan.FromSeconds(30)));
         var starved = AcceptWithPriority(store, 0);
         AcceptWithPriority(store, 9);
@@ -106,6 +111,7 @@ public abstract partial class QueueStoreContractTests
     [Fact]
     public void WithAgingOffPriorityIsStrictHoweverLongAMessageWaits()
     {
+        Requires(StoreFeatures.Priorities);
         var store = Open(AgingOptions(TimeSpan.Zero));
         var low = AcceptWithPriority(store, 0);
         Time.Advance(TimeSpan.FromDays(1));
@@ -118,6 +124,7 @@ public abstract partial class QueueStoreContractTests
     [Fact]
     public void ADelayedMessageAgesFromItsDueTimeNotFromItsEnqueue()
     {
+        Requires(StoreFeatures.Priorities);
         var store = Open(AgingOptions(TimeSpan.FromSeconds(30)));
         var delayed = Delayed(TimeSpan.FromMinutes(10));
         Assert.Equal(EnqueueStatus.Accepted, Enqueue(store, delayed));
@@ -136,6 +143,7 @@ public abstract partial class QueueStoreContractTests
     [Fact]
     public async Task UnderLoadAHigherPriorityMessageNeverWaitsBehindALowerOne()
     {
+        Requires(StoreFeatures.Priorities);
         const int producers = 4, perProducer = 500, total = producers * perProducer;
         var store = Open(Options(capacity: total));
         long clock = 0;

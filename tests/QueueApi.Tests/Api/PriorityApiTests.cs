@@ -39,7 +39,7 @@ public sealed class PriorityApiTests
     [Fact]
     public async Task PrioritiesShowInTheMessageStatusAndTheQueueViewAndTheHighestRunsFirst()
     {
-        await using var app = new QueueApiApplication(new Dictionary<string, string?> { ["QueueApi:Queues:default:Workers"] = "1" });
+        await using var app = new QueueApiApplication(new Dictionary<string, string?> { ["QueueApi:Queues:default:Workers"] = "1", ["QueueApi:Storage:Provider"] = "Memory" });
         using var client = app.CreateClient();
         var ct = TestContext.Current.CancellationToken;
         (await client.PostAsync("/queues/default/pause", null, ct)).EnsureSuccessStatusCode();
@@ -65,6 +65,21 @@ public sealed class PriorityApiTests
         }
 
         Assert.Equal([.. urgent, plain, low], started.OrderBy(s => s.At).Select(s => s.Id));
+    }
+
+    [Fact]
+    public async Task AStoreThatDoesNotKeepPrioritiesAnswers501ForOneAndTakesTheDefault()
+    {
+        await using var app = new QueueApiApplication(new Dictionary<string, string?> { ["QueueApi:Storage:Provider"] = "Sqlite" });
+        using var client = app.CreateClient();
+        var ct = TestContext.Current.CancellationToken;
+
+        using var refused = await client.PostAsync("/queues/default/messages?priority=9", Json("{}"), ct);
+        using var plain = await client.PostAsync("/queues/default/messages?priority=5", Json("{}"), ct);
+
+        Assert.Equal(HttpStatusCode.NotImplemented, refused.StatusCode);
+        Assert.Contains("Priorities", (await refused.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Accepted, plain.StatusCode);
     }
 
     private static async Task<string> PostAsync(HttpClient client, string route, string body)
