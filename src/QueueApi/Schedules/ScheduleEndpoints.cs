@@ -1,7 +1,10 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using QueueApi.Api;
+using QueueApi.Engine;
 using QueueApi.Engine.Configuration;
+using QueueApi.Engine.Messages;
+using QueueApi.Engine.Storage;
 using QueueApi.Engine.Scheduling;
 
 namespace QueueApi.Schedules;
@@ -33,6 +36,7 @@ internal static class ScheduleEndpoints
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status501NotImplemented)
             .RequireAdminKey();
 
         group.MapDelete("/{name}", Delete)
@@ -59,7 +63,7 @@ internal static class ScheduleEndpoints
         await schedules.GetAsync(name, http.RequestAborted).ConfigureAwait(false) is { } s ? TypedResults.Ok(ScheduleView.From(s)) : Unknown(name);
 
     private static async Task<Results<Created<ScheduleView>, Ok<ScheduleView>, ProblemHttpResult>> Put(
-        string name, HttpContext http, ScheduleManager schedules, IOptions<ApiOptions> options)
+        string name, HttpContext http, ScheduleManager schedules, QueueEngine engine, IOptions<ApiOptions> options)
     {
         if (schedules.IsConfigured(name))
         {
@@ -77,6 +81,13 @@ internal static class ScheduleEndpoints
         if (definition is null)
         {
             return Invalid(name, errors);
+        }
+
+        // A valid schedule asking for what the store cannot keep: 501, after every 400 a client could fix.
+        if (definition.Priority != MessagePriority.Default && !engine.Storage.Features.HasFlag(StoreFeatures.Priorities)
+            && ScheduleValidator.Validate(definition, engine.Queues.Select(q => q.Name), out _).Count == 0)
+        {
+            return Problems.NotSupported(engine.Storage.Provider, "Priorities (priority other than 5)", "Leave the schedule's priority out.");
         }
 
         var (change, stored, invalid) = await schedules.PutAsync(definition, http.RequestAborted).ConfigureAwait(false);

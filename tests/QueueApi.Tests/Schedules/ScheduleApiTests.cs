@@ -171,6 +171,19 @@ public sealed class ScheduleApiTests
     }
 
     [Fact]
+    public async Task APrioritisedScheduleOnAStoreWithoutPrioritiesIs501AndNotSaved()
+    {
+        await using var app = new QueueApiApplication(new Dictionary<string, string?> { ["QueueApi:Storage:Provider"] = "Sqlite" });
+        using var client = app.CreateClient();
+
+        using var response = await client.PutAsync("/schedules/s1", Json("""{"queue": "default", "cron": "0 7 * * *", "priority": 9}"""), Ct);
+
+        Assert.Equal(HttpStatusCode.NotImplemented, response.StatusCode);
+        using var after = await client.GetAsync("/schedules/s1", Ct);
+        Assert.Equal(HttpStatusCode.NotFound, after.StatusCode);
+    }
+
+    [Fact]
     public async Task ScheduleActionsNeedTheAdminKeyOutsideDevelopment()
     {
         await using var app = new QueueApiApplication(new Dictionary<string, string?> { ["QueueApi:AdminApiKey"] = "secret" }, environment: "Production");
