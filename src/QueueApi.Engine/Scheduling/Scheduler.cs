@@ -36,7 +36,7 @@ public sealed partial class Scheduler : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly ITimer _alarm;
     private readonly Thread _thread;
-    // Parsed cron per schedule, reparsed only when its definition changed.
+    // Parsed cron per schedule, reparsed only when its timing changed (a durable store reads new objects each pass).
     private readonly Dictionary<string, (ScheduleDefinition Definition, CronSchedule Cron)> _parsed = new(StringComparer.Ordinal);
     private long _passes;
 
@@ -125,7 +125,7 @@ public sealed partial class Scheduler : IDisposable
         ArgumentNullException.ThrowIfNull(definition);
         lock (_parsed)
         {
-            if (_parsed.TryGetValue(definition.Name, out var p) && ReferenceEquals(p.Definition, definition))
+            if (_parsed.TryGetValue(definition.Name, out var p) && p.Definition.SameTimingAs(definition))
             {
                 return p.Cron;
             }

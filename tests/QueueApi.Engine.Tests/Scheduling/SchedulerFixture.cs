@@ -11,7 +11,7 @@ namespace QueueApi.Engine.Tests.Scheduling;
 /// An engine with queue "q" and a scheduler over a schedule store, all on one fake clock. Several fixtures may share
 /// a store (and a clock): replicas. Handlers do nothing; tests count what was accepted.
 /// </summary>
-internal sealed class SchedulerFixture : IDisposable
+public sealed class SchedulerFixture : IDisposable
 {
     public SchedulerFixture(FakeTimeProvider time, IScheduleStore? store = null, TimeSpan? grace = null)
     {
@@ -69,7 +69,7 @@ internal sealed class SchedulerFixture : IDisposable
     }
 }
 
-internal static class FakeTimeProviderExtensions
+public static class FakeTimeProviderExtensions
 {
     public static void AdvanceTo(this FakeTimeProvider time, DateTimeOffset at)
     {

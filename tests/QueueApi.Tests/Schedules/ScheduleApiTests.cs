@@ -184,6 +184,34 @@ public sealed class ScheduleApiTests
     }
 
     [Fact]
+    public async Task OnSqliteAScheduleAndItsLastRunSurviveARestart()
+    {
+        var folder = Directory.CreateTempSubdirectory("queueapi-schedules-").FullName;
+        var settings = new Dictionary<string, string?> { ["QueueApi:Storage:Provider"] = "Sqlite", ["QueueApi:Storage:Path"] = Path.Combine(folder, "queueapi.db") };
+        try
+        {
+            string? id;
+            await using (var first = new QueueApiApplication(settings))
+            {
+                using var client = first.CreateClient();
+                (await client.PutAsync("/schedules/kept", Json("""{"queue": "default", "cron": "0 0 1 1 *", "misfire": "skip"}"""), Ct)).EnsureSuccessStatusCode();
+                using var trigger = await client.PostAsync("/schedules/kept/trigger", null, Ct);
+                id = (await BodyAsync(trigger)).GetProperty("messageId").GetString();
+            }
+
+            await using var second = new QueueApiApplication(settings);
+            using var again = second.CreateClient();
+            var view = await again.GetFromJsonAsync<JsonElement>("/schedules/kept", Ct);
+            Assert.Equal(("api", "skip", id), (view.GetProperty("source").GetString(), view.GetProperty("misfire").GetString(), view.GetProperty("lastMessageId").GetString()));
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task ScheduleActionsNeedTheAdminKeyOutsideDevelopment()
     {
         await using var app = new QueueApiApplication(new Dictionary<string, string?> { ["QueueApi:AdminApiKey"] = "secret" }, environment: "Production");
