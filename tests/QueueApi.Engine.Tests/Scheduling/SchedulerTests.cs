@@ -119,36 +119,6 @@ public sealed class SchedulerTests
         Assert.Equal(0, f.Accepted);
     }
 
-    /// <summary>Two replicas' schedulers over one store race on every occurrence; each is enqueued by exactly one.</summary>
-    [Fact]
-    public async Task TwoSchedulersSharingAStoreEnqueueEachOccurrenceOnce()
-    {
-        const int occurrences = 200;
-        var time = new FakeTimeProvider(Utc(2026, 1, 1, 0));
-        var store = new MemoryScheduleStore();
-        using var a = new SchedulerFixture(time, store);
-        using var b = new SchedulerFixture(time, store);
-        for (var i = 0; i < 20; i++)
-        {
-            a.Put(SchedulerFixture.Definition("* * * * * *", name: $"s{i}")); // every second
-        }
-
-        var ct = TestContext.Current.CancellationToken;
-        for (var second = 0; second < occurrences / 20; second++)
-        {
-            time.Advance(TimeSpan.FromSeconds(1));
-            using var start = new Barrier(2);
-            var racing = new[] { a, b }.Select(r => TestEngine.RunOnThreads(1, _ =>
-            {
-                start.SignalAndWait(ct);
-                r.Scheduler.RunDue();
-            }));
-            await Task.WhenAll(racing).WaitAsync(TestEngine.Timeout, ct);
-        }
-
-        Assert.Equal(occurrences, a.Accepted + b.Accepted);
-    }
-
     [Fact]
     public void TheThreadWakesAtTheNextOccurrenceOnTheEnginesClockAndAtOnceForAChange()
     {
