@@ -39,7 +39,7 @@ public sealed class PriorityApiTests
     [Fact]
     public async Task PrioritiesShowInTheMessageStatusAndTheQueueViewAndTheHighestRunsFirst()
     {
-        await using var app = new QueueApiApplication(new Dictionary<string, string?> { ["QueueApi:Queues:default:Workers"] = "1", ["QueueApi:Storage:Provider"] = "Memory" });
+        await using var app = QueueApiApplication.OnMemory(("QueueApi:Queues:default:Workers", "1"));
         using var client = app.CreateClient();
         var ct = TestContext.Current.CancellationToken;
         (await client.PostAsync("/queues/default/pause", null, ct)).EnsureSuccessStatusCode();

@@ -149,7 +149,7 @@ public sealed class ScheduleApiTests
     [Fact]
     public async Task AScheduleEverySecondEnqueuesMessagesThatRunWithItsPriority()
     {
-        await using var app = new QueueApiApplication(new Dictionary<string, string?> { ["QueueApi:Storage:Provider"] = "Memory" });
+        await using var app = QueueApiApplication.OnMemory();
         using var client = app.CreateClient();
 
         (await client.PutAsync("/schedules/tick", Json("""{"queue": "default", "cron": "* * * * * *", "payload": {"tick": true}, "priority": 8}"""), Ct)).EnsureSuccessStatusCode();
