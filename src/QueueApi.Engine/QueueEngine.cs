@@ -159,6 +159,16 @@ public sealed partial class QueueEngine : IDisposable
     public DeadLetterResult DeleteDeadLetter(string queueName, string id) =>
         _queues.TryGetValue(queueName, out var q) ? Await(q.DeleteDeadLetterAsync(id, CancellationToken.None)) : DeadLetterResult.UnknownQueue;
 
+    /// <summary>
+    /// A thread of the engine's other than a worker (the scheduler) died: recorded as the first failure, and the
+    /// engine winds down as it does for a faulted worker.
+    /// </summary>
+    public void ReportFault(string threadName, Exception exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        _supervisor.OnWorkerFaulted(new WorkerFault(threadName, exception.GetType().FullName ?? exception.GetType().Name, exception.Message, null, _time.GetUtcNow(), ""));
+    }
+
     /// <summary>Fault injection: the worker's loop throws. False when there is no such worker or it is not running.</summary>
     public bool CrashWorker(string id) => Inject(id, static w => w.RequestCrash());
 

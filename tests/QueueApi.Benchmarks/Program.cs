@@ -4,7 +4,8 @@ using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using QueueApi.Benchmarks;
 
-// Modes: handoff (BenchmarkDotNet), split (producer and consumer sides alone), lifecycle, memory and scheduled (plain Stopwatch/GC runs), or all;
+// Modes: handoff (BenchmarkDotNet), split (producer and consumer sides alone), lifecycle, memory and scheduled (plain Stopwatch/GC runs),
+// recurring (10,000 schedules due in one second against a plain batch), priorities (mixed against the default lane), or all;
 // host: the service with the bare route the HTTP ingress benchmark (ingress/run.sh) measures against.
 var mode = args.Length > 0 ? args[0].ToLowerInvariant() : "handoff";
 var rest = args.Skip(1).ToArray();
@@ -25,6 +26,12 @@ switch (mode)
     case "scheduled":
         Scheduling.Run();
         return 0;
+    case "recurring":
+        ScheduleBurst.Run();
+        return 0;
+    case "priorities":
+        PriorityLanes.Run();
+        return 0;
     case "host":
         return IngressHost.Run(rest);
     case "sqlite":
@@ -39,9 +46,11 @@ switch (mode)
         Lifecycle.Run();
         MemoryPerMessage.Run();
         Scheduling.Run();
+        ScheduleBurst.Run();
+        PriorityLanes.Run();
         return 0;
     default:
-        Console.Error.WriteLine($"Unknown mode '{mode}'. Use: handoff | split | lifecycle | memory | scheduled | sqlite | sqlite-intake | all | host");
+        Console.Error.WriteLine($"Unknown mode '{mode}'. Use: handoff | split | lifecycle | memory | scheduled | recurring | priorities | sqlite | sqlite-intake | all | host");
         return 2;
 }
 

@@ -64,3 +64,36 @@ public sealed class OptionsValidationTests
         Assert.Equal([expected], result.Failures!);
     }
 }
+
+public sealed class ScheduleOptionsValidationTests
+{
+    [Theory]
+    [InlineData("Cron", "0 7 * *", "QueueApi:Schedules:nightly:Cron: '0 7 * *' has 4 fields; use five (minute hour day month weekday) or six with seconds first.")]
+    [InlineData("Cron", "61 * * * *", "QueueApi:Schedules:nightly:Cron: '61 * * * *' is not a valid cron expression")]
+    [InlineData("TimeZone", "Mars/Olympus", "QueueApi:Schedules:nightly:TimeZone: 'Mars/Olympus' is not a time zone this machine knows")]
+    [InlineData("Queue", "nope", "QueueApi:Schedules:nightly:Queue: there is no queue named 'nope'; configured queues: orders.")]
+    [InlineData("Payload", "{not json", "QueueApi:Schedules:nightly:Payload: is not a JSON value")]
+    [InlineData("Priority", "10", "QueueApi:Schedules:nightly:Priority: 10 is not from 0 to 9.")]
+    public void AnInvalidConfiguredScheduleNamesItsKey(string property, string value, string expected)
+    {
+        var s = new ScheduleOptions { Queue = "orders", Cron = "0 3 * * *", TimeZone = "Europe/Berlin" };
+        switch (property)
+        {
+            case "Cron": s.Cron = value; break;
+            case "TimeZone": s.TimeZone = value; break;
+            case "Queue": s.Queue = value; break;
+            case "Payload": s.Payload = value; break;
+            default: s.Priority = int.Parse(value, System.Globalization.CultureInfo.InvariantCulture); break;
+        }
+
+        var catalog = new HandlerCatalog();
+        catalog.Add("log");
+        var options = new QueueApiOptions { Queues = { ["orders"] = new QueueOptions() }, Schedules = { ["nightly"] = s } };
+
+        var result = new QueueApiOptionsValidator(catalog).Validate(null, options);
+
+        Assert.True(result.Failed);
+        Assert.Single(result.Failures!);
+        Assert.StartsWith(expected, result.Failures!.Single(), StringComparison.Ordinal);
+    }
+}

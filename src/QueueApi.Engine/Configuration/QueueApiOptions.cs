@@ -13,6 +13,11 @@ public sealed class QueueApiOptions
     public ShutdownOptions Shutdown { get; set; } = new();
 
     public ChaosOptions Chaos { get; set; } = new();
+
+    /// <summary>Recurring schedules declared in configuration, keyed by name; read-only over the API.</summary>
+    public Dictionary<string, ScheduleOptions> Schedules { get; set; } = [];
+
+    public SchedulerOptions Scheduler { get; set; } = new();
 }
 
 /// <summary>Settings of one queue: its size, its worker pool, its handler and its failure policy.</summary>
@@ -47,6 +52,12 @@ public sealed class QueueOptions
 
     /// <summary>How long a handler may ignore its cancelled token before its worker counts as stuck.</summary>
     public TimeSpan StuckGrace { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// The starvation guard: a waiting message gains one priority level per this much waiting, up to 9
+    /// (see <see cref="Messages.MessagePriority.Effective"/>). Zero turns aging off: strict priority.
+    /// </summary>
+    public TimeSpan PriorityAging { get; set; } = TimeSpan.FromSeconds(30);
 
     [Range(0, 1_000_000)]
     public int DeadLetterCapacity { get; set; } = 1_000;

@@ -2,6 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
 using QueueApi.Engine.Handlers;
+using QueueApi.Engine.Scheduling;
 
 namespace QueueApi.Engine.Configuration;
 
@@ -50,6 +51,7 @@ internal sealed partial class QueueApiOptionsValidator(HandlerCatalog handlers) 
             Positive(errors, $"{key}:AttemptTimeout", q.AttemptTimeout);
             Positive(errors, $"{key}:StuckGrace", q.StuckGrace);
             Positive(errors, $"{key}:IdempotencyWindow", q.IdempotencyWindow);
+            Positive(errors, $"{key}:PriorityAging", q.PriorityAging, allowZero: true);
             Positive(errors, $"{key}:CircuitBreaker:BreakDuration", q.CircuitBreaker.BreakDuration);
             Positive(errors, $"{key}:CircuitBreaker:SamplingDuration", q.CircuitBreaker.SamplingDuration);
             if (q.MaxDelay < q.BaseDelay)
@@ -58,6 +60,22 @@ internal sealed partial class QueueApiOptionsValidator(HandlerCatalog handlers) 
             }
         }
 
+        foreach (var (schedule, o) in options.Schedules)
+        {
+            var key = $"{root}:Schedules:{schedule}";
+            if (o is null)
+            {
+                errors.Add($"{key}: settings are missing.");
+                continue;
+            }
+
+            foreach (var (field, error) in ScheduleValidator.Validate(o.ToDefinition(schedule), options.Queues.Keys, out _))
+            {
+                errors.Add(field == "name" ? $"{key}: {error}" : $"{key}:{char.ToUpperInvariant(field[0])}{field[1..]}: {error}");
+            }
+        }
+
+        Positive(errors, $"{root}:Scheduler:MisfireGrace", options.Scheduler.MisfireGrace, allowZero: true);
         var s = options.Shutdown;
         Positive(errors, $"{root}:Shutdown:DrainTimeout", s.DrainTimeout, allowZero: true);
         Positive(errors, $"{root}:Shutdown:CancelGrace", s.CancelGrace);

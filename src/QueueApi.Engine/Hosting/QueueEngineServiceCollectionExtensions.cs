@@ -8,6 +8,7 @@ using Microsoft.Extensions.Options;
 using QueueApi.Engine.Configuration;
 using QueueApi.Engine.Diagnostics;
 using QueueApi.Engine.Handlers;
+using QueueApi.Engine.Scheduling;
 using QueueApi.Engine.Storage;
 using QueueApi.Engine.Storage.Memory;
 
@@ -46,6 +47,17 @@ public static class QueueEngineServiceCollectionExtensions
         services.TryAddSingleton<IHostStopper, LifetimeHostStopper>();
         services.AddSingleton<QueueEngineHostedService>();
         services.AddHostedService(sp => sp.GetRequiredService<QueueEngineHostedService>());
+
+        // Recurring schedules: after the engine, so they start after it and stop before it.
+        services.TryAddSingleton<IScheduleStore, MemoryScheduleStore>();
+        services.TryAddSingleton(sp => new Scheduler(
+            sp.GetRequiredService<IScheduleStore>(),
+            sp.GetRequiredService<QueueEngine>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<IOptions<QueueApiOptions>>().Value.Scheduler,
+            sp.GetRequiredService<ILogger<Scheduler>>()));
+        services.TryAddSingleton<ScheduleManager>();
+        services.AddHostedService<SchedulerHostedService>();
         return services;
     }
 

@@ -151,6 +151,19 @@ public sealed class QueueMessage
         extras.ReplayStatus = firstStatus;
     }
 
+    /// <summary>
+    /// 0 (lowest) to 9 (highest), <see cref="MessagePriority.Default"/> unless the client chose: higher runs first,
+    /// equal priorities in order of arrival, and waiting raises it (<see cref="MessagePriority.Effective"/>).
+    /// </summary>
+    public int Priority
+    {
+        get => _extras?.Priority ?? MessagePriority.Default;
+        internal set => WithExtras(value != MessagePriority.Default)?.Priority = (byte)value;
+    }
+
+    /// <summary>Since when it waits in the line: its due time when it was delayed, else when it was enqueued.</summary>
+    internal long ReadySinceTicks => Math.Max(Volatile.Read(ref _enqueuedAt), DueAtTicks);
+
     /// <summary>A worker takes it (true once); false if it was cancelled first.</summary>
     internal bool TryMarkClaimed() => Interlocked.CompareExchange(ref _claim, 1, 0) == 0;
 
@@ -179,6 +192,7 @@ public sealed class QueueMessage
         public string? ReplayOf;
         public MessageStatus ReplayStatus;
         public object? StoreTag;
+        public byte Priority = MessagePriority.Default;
     }
 
     private static long ToTicks(DateTimeOffset? value) => value is { } v ? v.UtcTicks : None;

@@ -60,15 +60,20 @@ public sealed class WorkQueue
 
     public IReadOnlyList<QueueMessage> DeadLetters(int limit) => Store.DeadLetters(limit);
 
+    /// <summary>Queued messages per priority and the oldest waiting of each, highest first.</summary>
+    public IReadOnlyList<PriorityLane> Priorities() => Store.Priorities();
+
     /// <summary>A new message for this queue, stamped now; not stored until <see cref="EnqueueAsync(QueueMessage, CancellationToken)"/>.</summary>
     /// <param name="payload">The JSON body.</param>
     /// <param name="traceParent">The enqueuing request's W3C traceparent, when traced (<see cref="Diagnostics.MessageTracing.ParentOf"/>).</param>
     /// <param name="dueAt">When it may run, for delayed delivery; null: now.</param>
     /// <param name="idempotencyKey">The client's Idempotency-Key: a repeat within the window returns the first message.</param>
-    public QueueMessage NewMessage(byte[] payload, string? traceParent = null, DateTimeOffset? dueAt = null, string? idempotencyKey = null)
+    /// <param name="priority">0-9, higher first (<see cref="MessagePriority"/>).</param>
+    public QueueMessage NewMessage(byte[] payload, string? traceParent = null, DateTimeOffset? dueAt = null, string? idempotencyKey = null, int priority = MessagePriority.Default)
     {
+        CheckPriority(priority);
         var now = _time.GetUtcNow();
-        var message = new QueueMessage(MessageId.Next(now), Name, payload, now) { TraceParent = traceParent, DueAt = dueAt };
+        var message = new QueueMessage(MessageId.Next(now), Name, payload, now) { TraceParent = traceParent, DueAt = dueAt, Priority = priority };
         if (idempotencyKey is not null)
         {
             message.SetIdempotencyKey(idempotencyKey, RequestHash(payload));
@@ -86,15 +91,16 @@ public sealed class WorkQueue
     }
 
     /// <summary>New messages for a batch, with consecutive ids and one clock read.</summary>
-    public QueueMessage[] NewBatch(IReadOnlyList<byte[]> payloads, string? traceParent = null, DateTimeOffset? dueAt = null, IReadOnlyList<string?>? idempotencyKeys = null)
+    public QueueMessage[] NewBatch(IReadOnlyList<byte[]> payloads, string? traceParent = null, DateTimeOffset? dueAt = null, IReadOnlyList<string?>? idempotencyKeys = null, int priority = MessagePriority.Default)
     {
         ArgumentNullException.ThrowIfNull(payloads);
+        CheckPriority(priority);
         var now = _time.GetUtcNow();
         var batch = new QueueMessage[payloads.Count];
         var first = MessageId.NextRange(now, batch.Length);
         for (var i = 0; i < batch.Length; i++)
         {
-            batch[i] = new QueueMessage(first with { Seq = unchecked(first.Seq + (uint)i) }, Name, payloads[i], now) { TraceParent = traceParent, DueAt = dueAt };
+            batch[i] = new QueueMessage(first with { Seq = unchecked(first.Seq + (uint)i) }, Name, payloads[i], now) { TraceParent = traceParent, DueAt = dueAt, Priority = priority };
             if (idempotencyKeys?[i] is { } key)
             {
                 batch[i].SetIdempotencyKey(key, RequestHash(payloads[i]));
@@ -136,4 +142,7 @@ public sealed class WorkQueue
 
     public ValueTask<DeadLetterResult> DeleteDeadLetterAsync(string id, CancellationToken cancellationToken) =>
         Store.DeleteDeadLetterAsync(id, cancellationToken);
+
+    private static void CheckPriority(int priority) =>
+        ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)priority, (uint)MessagePriority.Max, nameof(priority));
 }

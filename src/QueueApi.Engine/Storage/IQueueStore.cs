@@ -53,7 +53,8 @@ public interface IQueueStore
     // ---- Claims (worker threads) --------------------------------------------------------------------------
 
     /// <summary>
-    /// Claims the next message in FIFO order for <paramref name="worker"/>, waiting up to <paramref name="timeout"/>.
+    /// Claims the next message for <paramref name="worker"/>: the highest effective priority
+    /// (<see cref="MessagePriority.Effective"/> with the queue's PriorityAging), equal ones in order of arrival (FIFO), waiting up to <paramref name="timeout"/>.
     /// With <paramref name="spinFirst"/> (the worker just finished one, so traffic flows) the store may look again
     /// briefly before it puts the thread to sleep. The claimed message still shows <see cref="MessageStatus.Queued"/>
     /// until the worker reports <see cref="Processing"/> (it reads the clock once, after the claim).
@@ -111,6 +112,12 @@ public interface IQueueStore
     IReadOnlyList<QueueMessage> DeadLetters(int limit);
 
     int DeadLetterCount { get; }
+
+    /// <summary>
+    /// The queued messages per priority (non-empty ones, highest first) and since when the oldest of each waits.
+    /// A store that does not keep priorities yet answers none.
+    /// </summary>
+    IReadOnlyList<PriorityLane> Priorities() => [];
 
     // ---- Operator actions -----------------------------------------------------------------------------------
 

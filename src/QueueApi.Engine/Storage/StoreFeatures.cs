@@ -1,6 +1,6 @@
 namespace QueueApi.Engine.Storage;
 
-/// <summary>What a storage provider implements of the features added after the storage contract (issue 15).</summary>
+/// <summary>What a storage provider implements of the features added after the storage contract (issues 15 and 16).</summary>
 [Flags]
 public enum StoreFeatures
 {
@@ -18,5 +18,8 @@ public enum StoreFeatures
     /// <summary>A message's trace parent is kept with it (across a restart, if durable).</summary>
     TraceContext = 8,
 
-    All = DelayedDelivery | IdempotencyKeys | Cancel | TraceContext,
+    /// <summary>Messages keep their priority and claims follow the priority rule with aging (issue 16).</summary>
+    Priorities = 16,
+
+    All = DelayedDelivery | IdempotencyKeys | Cancel | TraceContext | Priorities,
 }

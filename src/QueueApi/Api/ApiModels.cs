@@ -44,10 +44,11 @@ public sealed record MessageView(
     DateTimeOffset? DueAt,
     string? Error,
     string? TraceId,
-    RawJson Payload)
+    RawJson Payload,
+    int Priority)
 {
     public static MessageView From(QueueMessage m) => new(
-        m.Id, m.Queue, m.Status, m.Attempts, m.WorkerId, m.EnqueuedAt, m.StartedAt, m.CompletedAt, m.NextAttemptAt, m.DueAt, m.Error, m.TraceId, new RawJson(m.Payload));
+        m.Id, m.Queue, m.Status, m.Attempts, m.WorkerId, m.EnqueuedAt, m.StartedAt, m.CompletedAt, m.NextAttemptAt, m.DueAt, m.Error, m.TraceId, new RawJson(m.Payload), m.Priority);
 }
 
 public sealed record CircuitView(string State, DateTimeOffset? OpenUntil);
@@ -64,7 +65,8 @@ public sealed record QueueView(
     CircuitView Circuit,
     int DeadLetters,
     QueueCounts Counts,
-    RateLimitState? RateLimit)
+    RateLimitState? RateLimit,
+    IReadOnlyList<PriorityLane> Priorities)
 {
     public static QueueView From(WorkQueue q)
     {
@@ -81,7 +83,8 @@ public sealed record QueueView(
             new CircuitView(q.CircuitState, q.CircuitOpenUntil),
             q.DeadLetterCount,
             counts,
-            q.RateLimit);
+            q.RateLimit,
+            q.Priorities());
     }
 }
 

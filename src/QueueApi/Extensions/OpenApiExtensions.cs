@@ -15,6 +15,7 @@ internal static class OpenApiExtensions
         ["Shutdown"] = "Stop the worker pool and the host, and read the account of the stop.",
         ["Dashboard"] = "The live dashboard's data: a snapshot of every queue and worker, and the same as a server-sent event stream.",
         ["Health"] = "Probes for Kubernetes (liveness, readiness) and the full health report.",
+        ["Schedules"] = "Recurring schedules: cron in a time zone enqueues one message per occurrence; from the API or from configuration (read-only).",
     };
 
     /// <summary>The framework's OpenAPI document, with the admin key as a security scheme for Swagger UI's Authorize.</summary>
@@ -64,5 +65,6 @@ internal static class OpenApiExtensions
                 return Task.CompletedTask;
             });
             o.AddOperationTransformer(OpenApiExamples.Apply);
+            o.AddOperationTransformer(Schedules.ScheduleOpenApi.Apply);
         });
 }

@@ -2,6 +2,7 @@ using QueueApi.Dashboard;
 using QueueApi.Health;
 using QueueApi.Metrics;
 using QueueApi.Queues;
+using QueueApi.Schedules;
 using QueueApi.Shutdown;
 using QueueApi.Workers;
 
@@ -24,6 +25,7 @@ internal static class QueueApiEndpointExtensions
         app.MapQueues();
         app.MapFreeze();
         app.MapWorkers();
+        app.MapSchedules();
         app.MapShutdown();
         app.MapQueueHealth();
         app.MapQueueMetrics();

@@ -10,6 +10,7 @@ using QueueApi.Health;
 using QueueApi.Metrics;
 using QueueApi.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using QueueApi.Schedules;
 using QueueApi.Tracing;
 using QueueApi.Webhooks;
 
@@ -38,6 +39,7 @@ internal static class QueueApiServiceExtensions
         {
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default);
             o.SerializerOptions.TypeInfoResolverChain.Insert(1, ReportJsonContext.Default);
+            o.SerializerOptions.TypeInfoResolverChain.Insert(2, ScheduleJsonContext.Default);
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false));
         });
         // Binding failures throw in every environment (not only Development), so their answer names the parameter.

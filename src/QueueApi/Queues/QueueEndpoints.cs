@@ -139,8 +139,14 @@ internal static class QueueEndpoints
     private static async Task<Results<AcceptedJson<EnqueueResponse>, ProblemHttpResult>> Enqueue(
         string queue, HttpContext http, QueueEngine engine, IOptions<ApiOptions> options,
         [Description(DelayDoc)] string? delay = null, [Description(NotBeforeDoc)] string? notBefore = null,
-        [FromHeader(Name = IdempotencyHeader.Name), Description(KeyDoc)] string? idempotencyKey = null)
+        [FromHeader(Name = IdempotencyHeader.Name), Description(KeyDoc)] string? idempotencyKey = null,
+        [Description(PriorityQuery.Description)] string? priority = null)
     {
+        if (!PriorityQuery.TryParse(priority, out var level, out var badPriority))
+        {
+            return badPriority!;
+        }
+
         var api = options.Value;
         var (q, body, problem) = await ReadForQueueAsync(queue, http, engine, api, api.MaxMessageBytes).ConfigureAwait(false);
         DateTimeOffset? due = null;
@@ -148,13 +154,13 @@ internal static class QueueEndpoints
         if (problem is not null
             || ((delay ?? notBefore) is not null && !DeliveryTime.TryRead(delay, notBefore, q!.Now, out due, out problem))
             || !IdempotencyHeader.TryReadOne(idempotencyKey, out key, out problem)
-            || (problem = Unsupported(engine, due, key is not null)) is not null)
+            || (problem = Unsupported(engine, due, key is not null, level)) is not null)
         {
             return problem!;
         }
 
         // Enqueued on the queue in hand: a durable store answers after its commit, the memory store at once.
-        var message = q!.NewMessage(body!, MessageTracing.ParentOf(Activity.Current), due, key);
+        var message = q!.NewMessage(body!, MessageTracing.ParentOf(Activity.Current), due, key, level);
         var status = await q.EnqueueAsync(message, http.RequestAborted).ConfigureAwait(false);
         if (status == EnqueueStatus.Duplicate)
         {
@@ -176,8 +182,14 @@ internal static class QueueEndpoints
     private static async Task<Results<AcceptedJson<BatchResponse>, ProblemHttpResult>> EnqueueBatch(
         string queue, HttpContext http, QueueEngine engine, IOptions<ApiOptions> options,
         [Description(DelayDoc)] string? delay = null, [Description(NotBeforeDoc)] string? notBefore = null,
-        [FromHeader(Name = IdempotencyHeader.Name), Description(KeysDoc)] string? idempotencyKey = null)
+        [FromHeader(Name = IdempotencyHeader.Name), Description(KeysDoc)] string? idempotencyKey = null,
+        [Description(PriorityQuery.Description)] string? priority = null)
     {
+        if (!PriorityQuery.TryParse(priority, out var level, out var badPriority))
+        {
+            return badPriority!;
+        }
+
         var api = options.Value;
         // The split below checks the JSON as it goes: one pass over the body, not two.
         var (q, body, problem) = await ReadForQueueAsync(queue, http, engine, api, api.MaxBatchBytes, validate: false).ConfigureAwait(false);
@@ -194,12 +206,12 @@ internal static class QueueEndpoints
         }
 
         if (!IdempotencyHeader.TryReadList(idempotencyKey, items!.Count, out var keys, out problem)
-            || (problem = Unsupported(engine, due, keys is not null)) is not null)
+            || (problem = Unsupported(engine, due, keys is not null, level)) is not null)
         {
             return problem!;
         }
 
-        var messages = q!.NewBatch(items, MessageTracing.ParentOf(Activity.Current), due, keys);
+        var messages = q!.NewBatch(items, MessageTracing.ParentOf(Activity.Current), due, keys, level);
         var status = await q.EnqueueBatchAsync(messages, http.RequestAborted).ConfigureAwait(false);
         if (status is not (EnqueueStatus.Accepted or EnqueueStatus.Duplicate))
         {
@@ -230,9 +242,14 @@ internal static class QueueEndpoints
     }
 
     /// <summary>A delay or a key the configured store does not keep yet: 501 rather than a promise it cannot hold.</summary>
-    private static ProblemHttpResult? Unsupported(QueueEngine engine, DateTimeOffset? due, bool keyed)
+    private static ProblemHttpResult? Unsupported(QueueEngine engine, DateTimeOffset? due, bool keyed, int priority)
     {
         var features = engine.Storage.Features;
+        if (priority != MessagePriority.Default && !features.HasFlag(StoreFeatures.Priorities))
+        {
+            return Problems.NotSupported(engine.Storage.Provider, "Priorities (priority other than 5)", "Send it without the priority parameter.");
+        }
+
         if (due is not null && !features.HasFlag(StoreFeatures.DelayedDelivery))
         {
             return Problems.NotSupported(engine.Storage.Provider, "Delayed delivery (delay or notBefore)", "Send it without delay and notBefore.");

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using QueueApi.Engine.Storage;
 using QueueApi.Engine.Storage.Memory;
 using QueueApi.Storage.Sqlite.Queues;
+using QueueApi.Storage.Sqlite.Schedules;
 
 namespace QueueApi.Storage;
 
@@ -24,6 +25,10 @@ internal static class StorageServiceExtensions
                 ? new SqliteStorage(options.ToSqlite(), sp.GetRequiredService<IHostEnvironment>().ContentRootPath, time)
                 : new MemoryStorage(time);
         });
+        // Schedules beside the messages: with SQLite, a file of their own next to the database (durable, shareable).
+        services.AddSingleton<IScheduleStore>(sp => sp.GetRequiredService<IMessageStorage>() is SqliteStorage sqlite
+            ? new SqliteScheduleStore(SqliteScheduleStore.BesideDatabase(sqlite.Path))
+            : new MemoryScheduleStore());
         services.AddHealthChecks().AddCheck<StorageReadyCheck>("storage", tags: ["ready"]);
         return services;
     }

@@ -51,6 +51,20 @@ public sealed class BadInputSweepTests
         "1", "null", "true", """{"mode": "immediate", "mode": "drain"}""", """{"mode": "\u0000"}""",
     ];
 
+    /// <summary>Schedule bodies that are JSON but not a valid schedule: every one must be a 400 naming a field.</summary>
+    private static readonly string[] BadScheduleBodies =
+    [
+        """{"queue": "default", "cron": "0 7 * *"}""", """{"queue": "default", "cron": "0 7 * * * * *"}""", """{"queue": "default", "cron": "61 * * * *"}""",
+        """{"queue": "default", "cron": "0 7 * * *", "timeZone": "Mars/Olympus"}""", """{"queue": "default", "cron": "0 7 * * *", "timeZone": ""}""",
+        """{"queue": "nope", "cron": "0 7 * * *"}""", """{"cron": "0 7 * * *"}""", """{"queue": "default"}""", """{"queue": "default", "cron": 7}""",
+        """{"queue": "default", "cron": "0 7 * * *", "priority": 10}""", """{"queue": "default", "cron": "0 7 * * *", "priority": 1.5}""",
+        """{"queue": "default", "cron": "0 7 * * *", "misfire": 0}""", """{"queue": "default", "cron": "0 7 * * *", "misfire": "1"}""",
+        """{"queue": "default", "cron": "0 7 * * *", "enabled": "true"}""", """{"queue": "default", "cron": "0 7 * * *", "extra": 1}""",
+        """[]""", "\"0 7 * * *\"", "null", """{"queue": null, "cron": null}""",
+    ];
+
+    private static readonly string[] BadPriorities = ["10", "-1", "abc", "5.0", "", "%FF", "1e0", "99999999999", " 5", "0x5"];
+
     private static readonly string[] BadLimits = ["abc", "-5", "99999999999999", "1e3", "", "%FF", "1&limit=2", "1.5", "0x10", " 1"];
 
     [Theory]
@@ -117,6 +131,7 @@ public sealed class BadInputSweepTests
         Assert.All(engine.Queues, q => Assert.False(q.IsPaused, $"{q.Name} was paused"));
         Assert.All(engine.Queues, q => Assert.Equal(expectedAccepted[q.Name], q.Counts().Accepted));
         Assert.Null(engine.Report());
+        Assert.Equal("[]", await client.GetStringAsync("/schedules", TestContext.Current.CancellationToken));
 
         // Still accepting.
         using var ok = new ByteArrayContent("{\"after\": \"sweep\"}"u8.ToArray());
@@ -191,6 +206,30 @@ public sealed class BadInputSweepTests
         {
             yield return Bodiless(HttpMethod.Get, $"/queues/default/dead-letters?limit={limit}");
             yield return Bodiless(HttpMethod.Get, $"/queues?limit={limit}&mode=42");
+        }
+
+        // Schedules: bad bodies and bad schedules on PUT, unknown names on every schedule route; bad priorities on enqueue.
+        foreach (var body in BadBodies)
+        {
+            yield return new(HttpMethod.Put, "/schedules/sweep", body, Pick(random, ContentTypes), true);
+        }
+
+        foreach (var body in BadScheduleBodies)
+        {
+            yield return new(HttpMethod.Put, $"/schedules/{Pick(random, ["sweep", "s.1", "A_b-c"])}", Encoding.UTF8.GetBytes(body), "application/json", true);
+        }
+
+        foreach (var name in UnknownNames)
+        {
+            yield return Bodiless(HttpMethod.Get, $"/schedules/{name}");
+            yield return Bodiless(HttpMethod.Delete, $"/schedules/{name}", refuse: true);
+            yield return Bodiless(HttpMethod.Post, $"/schedules/{name}/trigger", refuse: true);
+        }
+
+        foreach (var priority in BadPriorities)
+        {
+            yield return new(HttpMethod.Post, $"/queues/default/messages?priority={priority}", "{}"u8.ToArray(), "application/json", true);
+            yield return new(HttpMethod.Post, $"/queues/demo/messages/batch?priority={priority}", "[{}]"u8.ToArray(), "application/json", true);
         }
 
         // Methods a route does not take, and routes that do not exist.

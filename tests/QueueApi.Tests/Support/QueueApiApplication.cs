@@ -18,7 +18,7 @@ public sealed class QueueApiApplication(
     Action<IServiceCollection>? services = null)
     : WebApplicationFactory<Program>
 {
-    /// <summary>The service on the Memory store, which implements delayed delivery, cancel and idempotency keys.</summary>
+    /// <summary>The service on the Memory store, which implements delayed delivery, cancel, idempotency keys and priorities.</summary>
     public static QueueApiApplication OnMemory(params (string Key, string Value)[] more)
     {
         var settings = new Dictionary<string, string?> { ["QueueApi:Storage:Provider"] = "Memory" };

@@ -39,7 +39,7 @@ internal sealed partial class MemoryQueueStore : IQueueStore, IDisposable
         QueueName = queueName;
         _options = options;
         _time = time;
-        _ready = new ReadyQueue(options.Capacity);
+        _ready = new ReadyQueue(options.Capacity, time, options.PriorityAging);
         _schedule = new Schedule(time, _ready);
         _keys = new IdempotencyKeys(options.IdempotencyWindow);
         _deadLetters = new DeadLetterList(options.DeadLetterCapacity);
@@ -229,6 +229,8 @@ internal sealed partial class MemoryQueueStore : IQueueStore, IDisposable
     }
 
     public IReadOnlyList<QueueMessage> DeadLetters(int limit) => _deadLetters.Take(limit);
+
+    public IReadOnlyList<PriorityLane> Priorities() => _ready.LaneCounts();
 
     public ValueTask<DeadLetterResult> RequeueDeadLetterAsync(string id, CancellationToken cancellationToken)
     {

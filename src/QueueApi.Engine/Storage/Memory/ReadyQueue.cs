@@ -10,8 +10,9 @@ namespace QueueApi.Engine.Storage.Memory;
 /// completion sets all: a wake goes straight to one thread, with no task, no thread-pool hop, no lock convoy.
 /// A taker that just finished work may spin briefly first, one at a time; while one spins, adds wake nobody,
 /// so steady traffic costs neither side a sleep, a wake call or a context switch.
+/// Priorities are lanes (ReadyQueue.Lanes.cs): while every message has the default one, a claim reads one lane as before.
 /// </summary>
-internal sealed class ReadyQueue(int capacity)
+internal sealed partial class ReadyQueue
 {
     // About 10 short spins, then yields (each lets other runnable threads go first): tens of microseconds on an
     // idle machine, longer on a busy one. 30 measured best for HTTP enqueues against 0, 10 (no yields), 60 and 120.
@@ -20,7 +21,6 @@ internal sealed class ReadyQueue(int capacity)
     [ThreadStatic]
     private static Sleeper? t_sleeper;
 
-    private readonly ConcurrentQueue<QueueMessage> _items = new();
     private readonly Lock _gate = new();
     private readonly LinkedList<Sleeper> _waiting = new();
     // Capacity in use: messages in the line plus slots held for scheduled messages (_reserved of them).
@@ -33,7 +33,7 @@ internal sealed class ReadyQueue(int capacity)
     /// <summary>Messages waiting in the line (not the slots held for scheduled ones, nor cancelled ones).</summary>
     public int Count => Volatile.Read(ref _count) - Volatile.Read(ref _reserved);
 
-    public int Capacity { get; } = capacity;
+    public int Capacity { get; }
 
     public bool TryAdd(QueueMessage message)
     {
@@ -48,7 +48,7 @@ internal sealed class ReadyQueue(int capacity)
             return false;
         }
 
-        _items.Enqueue(message);
+        Push(message);
         Wake(all: false);
         return true;
     }
@@ -68,7 +68,7 @@ internal sealed class ReadyQueue(int capacity)
 
         for (var i = 0; i < messages.Count; i++)
         {
-            _items.Enqueue(messages[i]);
+            Push(messages[i]);
         }
 
         Wake(all: messages.Count > 1);
@@ -93,7 +93,7 @@ internal sealed class ReadyQueue(int capacity)
     /// <summary>Adds a message whose room was reserved; the owner completes the line only after adds in progress.</summary>
     public void AddReserved(QueueMessage message)
     {
-        _items.Enqueue(message);
+        Push(message);
         Wake(all: false);
     }
 
@@ -101,7 +101,7 @@ internal sealed class ReadyQueue(int capacity)
     public void AddDue(QueueMessage message)
     {
         Interlocked.Decrement(ref _reserved);
-        _items.Enqueue(message);
+        Push(message);
         Wake(all: false);
     }
 
@@ -132,7 +132,7 @@ internal sealed class ReadyQueue(int capacity)
         var result = Sleep(out message, timeout, cancellationToken);
         // A wake meant for one message may have reached this thread as it took another: pass it on, now that this
         // thread is off the sleepers' list and cannot be the one it wakes.
-        if (result == TakeResult.Taken && !_items.IsEmpty)
+        if (result == TakeResult.Taken && !IsEmpty())
         {
             Wake(all: false);
         }
@@ -223,7 +223,7 @@ internal sealed class ReadyQueue(int capacity)
         }
 
         // Adds during the spin woke nobody: if more are waiting, wake a sleeper for them.
-        if (taken && !_items.IsEmpty)
+        if (taken && !IsEmpty())
         {
             Wake(all: false);
         }
@@ -233,7 +233,12 @@ internal sealed class ReadyQueue(int capacity)
 
     public bool TryTakeNow(out QueueMessage? message)
     {
-        while (_items.TryDequeue(out message))
+        if (Volatile.Read(ref _laneMask) != DefaultLaneBit)
+        {
+            return TryTakeByPriority(out message);
+        }
+
+        while (_default.TryDequeue(out message))
         {
             // One compare-and-swap settles a race with a cancel; a cancelled message already gave its room back.
             if (message.TryMarkClaimed())

@@ -1,0 +1,148 @@
+using Microsoft.Data.Sqlite;
+using QueueApi.Engine.Scheduling;
+using QueueApi.Engine.Storage;
+
+namespace QueueApi.Storage.Sqlite.Schedules;
+
+/// <summary>
+/// Schedules in a SQLite file of their own beside the message database: they survive restarts, and several
+/// schedulers (processes or instances) over one file share them. A claim is one conditional UPDATE (the cursor
+/// moves only if it is still the one read), so exactly one of them wins each occurrence.
+/// </summary>
+/// <remarks>
+/// A file of its own because the message database is held by one process and written by one group-commit thread;
+/// schedules change rarely and are read once per occurrence, so plain pooled connections suffice here.
+/// </remarks>
+public sealed class SqliteScheduleStore : IScheduleStore
+{
+    private const string Columns = "name, queue, cron, time_zone, payload, enabled, misfire, priority, source, cursor, last_occurrence, last_at, last_message_id, last_error";
+
+    private readonly string _connectionString;
+
+    public SqliteScheduleStore(string path)
+    {
+        FilePath = Path.GetFullPath(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(FilePath)!);
+        _connectionString = new SqliteConnectionStringBuilder { DataSource = FilePath, Pooling = true, DefaultTimeout = 5 }.ToString();
+        using var c = Open();
+        Execute(c, """
+            PRAGMA journal_mode = WAL;
+            CREATE TABLE IF NOT EXISTS schedules (
+                name TEXT PRIMARY KEY, queue TEXT NOT NULL, cron TEXT NOT NULL, time_zone TEXT NOT NULL, payload BLOB NOT NULL,
+                enabled INTEGER NOT NULL, misfire INTEGER NOT NULL, priority INTEGER NOT NULL, source INTEGER NOT NULL,
+                cursor INTEGER NOT NULL, last_occurrence INTEGER, last_at INTEGER, last_message_id TEXT, last_error TEXT);
+            """);
+    }
+
+    /// <summary>The schedules file beside a message database: <c>queueapi.db</c> → <c>queueapi.schedules.db</c>.</summary>
+    public static string BesideDatabase(string databasePath) => Path.ChangeExtension(databasePath, ".schedules.db");
+
+    public string FilePath { get; }
+
+    public ValueTask<IReadOnlyList<StoredSchedule>> ListAsync(CancellationToken cancellationToken)
+    {
+        using var c = Open();
+        using var cmd = Command(c, $"SELECT {Columns} FROM schedules ORDER BY name");
+        using var r = cmd.ExecuteReader();
+        var list = new List<StoredSchedule>();
+        while (r.Read())
+        {
+            list.Add(Read(r));
+        }
+
+        return new(list);
+    }
+
+    public ValueTask<StoredSchedule?> GetAsync(string name, CancellationToken cancellationToken)
+    {
+        using var c = Open();
+        using var cmd = Command(c, $"SELECT {Columns} FROM schedules WHERE name = $name", ("$name", name));
+        using var r = cmd.ExecuteReader();
+        return new(r.Read() ? Read(r) : null);
+    }
+
+    public ValueTask<StoredSchedule> PutAsync(ScheduleDefinition definition, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        using var c = Open();
+        using var tx = c.BeginTransaction(); // One writer at a time: the read and the write below see the same row.
+        var old = GetAsync(definition.Name, cancellationToken).Result;
+        var stored = old is not null && old.Definition.SameTimingAs(definition)
+            ? old with { Definition = definition }
+            : new StoredSchedule(definition, now, old?.LastRun);
+        using var cmd = Command(
+            c,
+            $"INSERT OR REPLACE INTO schedules ({Columns}) VALUES ($name, $queue, $cron, $zone, $payload, $enabled, $misfire, $priority, $source, $cursor, $occ, $at, $id, $error)",
+            ("$name", definition.Name), ("$queue", definition.Queue), ("$cron", definition.Cron), ("$zone", definition.TimeZone), ("$payload", definition.Payload),
+            ("$enabled", definition.Enabled), ("$misfire", (int)definition.Misfire), ("$priority", definition.Priority), ("$source", (int)definition.Source),
+            ("$cursor", stored.Cursor.UtcTicks), ("$occ", stored.LastRun?.Occurrence?.UtcTicks), ("$at", stored.LastRun?.At.UtcTicks),
+            ("$id", stored.LastRun?.MessageId), ("$error", stored.LastRun?.Error));
+        cmd.Transaction = tx;
+        cmd.ExecuteNonQuery();
+        tx.Commit();
+        return new(stored);
+    }
+
+    public ValueTask<bool> DeleteAsync(string name, CancellationToken cancellationToken)
+    {
+        using var c = Open();
+        using var cmd = Command(c, "DELETE FROM schedules WHERE name = $name", ("$name", name));
+        return new(cmd.ExecuteNonQuery() == 1);
+    }
+
+    public ValueTask<bool> TryAdvanceAsync(string name, DateTimeOffset expected, DateTimeOffset cursor, CancellationToken cancellationToken)
+    {
+        using var c = Open();
+        using var cmd = Command(c, "UPDATE schedules SET cursor = $new WHERE name = $name AND cursor = $expected",
+            ("$new", cursor.UtcTicks), ("$name", name), ("$expected", expected.UtcTicks));
+        return new(cmd.ExecuteNonQuery() == 1);
+    }
+
+    public ValueTask RecordRunAsync(string name, ScheduleRun run, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        using var c = Open();
+        using var cmd = Command(c, "UPDATE schedules SET last_occurrence = $occ, last_at = $at, last_message_id = $id, last_error = $error WHERE name = $name",
+            ("$occ", run.Occurrence?.UtcTicks), ("$at", run.At.UtcTicks), ("$id", run.MessageId), ("$error", run.Error), ("$name", name));
+        cmd.ExecuteNonQuery();
+        return ValueTask.CompletedTask;
+    }
+
+    private SqliteConnection Open()
+    {
+        var c = new SqliteConnection(_connectionString);
+        c.Open();
+        Execute(c, "PRAGMA busy_timeout = 5000;"); // Schedulers of several processes wait their turn, boundedly.
+        return c;
+    }
+
+    private static void Execute(SqliteConnection c, string sql)
+    {
+        using var cmd = Command(c, sql);
+        cmd.ExecuteNonQuery();
+    }
+
+    private static SqliteCommand Command(SqliteConnection c, string sql, params (string Name, object? Value)[] parameters)
+    {
+        var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        foreach (var (n, v) in parameters)
+        {
+            cmd.Parameters.AddWithValue(n, v ?? DBNull.Value);
+        }
+
+        return cmd;
+    }
+
+    private static StoredSchedule Read(SqliteDataReader r)
+    {
+        var definition = new ScheduleDefinition(
+            r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), (byte[])r["payload"], r.GetInt64(5) != 0,
+            (MisfirePolicy)r.GetInt32(6), r.GetInt32(7), (ScheduleSource)r.GetInt32(8));
+        var run = r.IsDBNull(11) ? null : new ScheduleRun(
+            r.IsDBNull(10) ? null : Utc(r.GetInt64(10)), Utc(r.GetInt64(11)), r.IsDBNull(12) ? null : r.GetString(12), r.IsDBNull(13) ? null : r.GetString(13));
+        return new StoredSchedule(definition, Utc(r.GetInt64(9)), run);
+    }
+
+    private static DateTimeOffset Utc(long ticks) => new(ticks, TimeSpan.Zero);
+}
