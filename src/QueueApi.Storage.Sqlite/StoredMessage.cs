@@ -18,4 +18,8 @@ public sealed record StoredMessage(long IdMs, uint IdSeq, string Queue, byte[] P
     public string? Worker { get; init; }
 
     public string? Error { get; init; }
+
+    public long? DueAt { get; init; }
+
+    public string? TraceParent { get; init; }
 }

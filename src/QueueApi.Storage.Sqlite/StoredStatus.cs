@@ -10,4 +10,7 @@ public enum StoredStatus
     Failed = 4,
     DeadLettered = 5,
     Dropped = 6,
+
+    /// <summary>Waiting for its due time (7 is the PostgreSQL store's own claimed code).</summary>
+    Scheduled = 8,
 }

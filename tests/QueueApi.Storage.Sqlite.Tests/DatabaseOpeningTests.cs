@@ -54,6 +54,33 @@ public sealed class DatabaseOpeningTests
     }
 
     [Fact]
+    public async Task AVersion1FileMigratesAtStartUpAndKeepsItsMessages()
+    {
+        using var temp = new TempDatabase();
+        Directory.CreateDirectory(Path.GetDirectoryName(temp.FilePath)!);
+        using (var old = new SqliteConnection($"Data Source={temp.FilePath};Pooling=False"))
+        {
+            old.Open();
+            Scalar(old, Schema.Migration(1) + "PRAGMA user_version = 1;");
+            Scalar(old, "INSERT INTO messages (queue, id_ms, id_seq, payload, status, enqueued_at) VALUES ('q', 1700000000000, 1, x'7B7D', 0, 1);");
+            Scalar(old, "INSERT INTO books (queue, counter, value) VALUES ('q', 'accepted', 1);");
+        }
+
+        using (var database = temp.Open())
+        {
+            Assert.Equal(1, database.FoundVersion);
+        }
+
+        using var storage = new Queues.SqliteStorage(temp.Options, temp.Folder, TimeProvider.System);
+        var store = storage.Open("q", new Engine.Configuration.QueueOptions());
+        Assert.True(store.TryClaimNow(new Engine.Storage.WorkerSlot(0, "q-1"), out var message));
+        Assert.Equal(("{}", (DateTimeOffset?)null, (string?)null), (System.Text.Encoding.UTF8.GetString(message!.Payload), message.DueAt, message.TraceParent));
+        var keyed = new Engine.Messages.QueueMessage(Engine.Messages.MessageId.Next(DateTimeOffset.UtcNow), "q", [1], DateTimeOffset.UtcNow);
+        keyed.SetIdempotencyKey("k", "h");
+        Assert.Equal(Engine.Storage.EnqueueStatus.Accepted, await store.EnqueueAsync(keyed, TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
     public void AFileThatIsNotADatabaseIsRefusedWithItsNameAndNeverWiped()
     {
         using var temp = new TempDatabase();

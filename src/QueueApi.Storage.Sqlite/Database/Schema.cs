@@ -9,7 +9,7 @@ namespace QueueApi.Storage.Sqlite.Database;
 internal static class Schema
 {
     // Status codes are the engine's MessageStatus values: 0 queued, 1 processing, 2 retrying, 3 succeeded,
-    // 4 failed, 5 dead-lettered, 6 dropped. Times are UTC ticks.
+    // 4 failed, 5 dead-lettered, 6 dropped, 8 scheduled. Times are UTC ticks.
     private static readonly string[] Migrations =
     [
         // 1: messages keyed by queue and their id's two numbers: ids arrive nearly in order, so inserts append
@@ -46,9 +46,33 @@ internal static class Schema
             paused INTEGER NOT NULL DEFAULT 0
         ) WITHOUT ROWID;
         """,
+
+        // 2: issue 15's features. A due time (status 8, scheduled, until due), the trace parent, and the
+        // idempotency key and body hash kept with the message; the keys themselves in their own table, so a key
+        // outlives its message's row (pruned finished rows) for the whole window. Expired keys are pruned by the
+        // writer as keyed messages arrive.
+        """
+        ALTER TABLE messages ADD COLUMN due_at INTEGER;
+        ALTER TABLE messages ADD COLUMN trace_parent TEXT;
+        ALTER TABLE messages ADD COLUMN idempotency_key TEXT;
+        ALTER TABLE messages ADD COLUMN request_hash TEXT;
+        CREATE TABLE idempotency_keys (
+            queue TEXT NOT NULL,
+            key TEXT NOT NULL,
+            id_ms INTEGER NOT NULL,
+            id_seq INTEGER NOT NULL,
+            request_hash TEXT,
+            expires_at INTEGER NOT NULL,
+            PRIMARY KEY (queue, key)
+        ) WITHOUT ROWID;
+        CREATE INDEX idempotency_keys_expiry ON idempotency_keys (queue, expires_at);
+        """,
     ];
 
     public static int CurrentVersion => Migrations.Length;
+
+    /// <summary>The statements that take a file from <paramref name="version"/> - 1 to <paramref name="version"/> (tests build old files with them).</summary>
+    internal static string Migration(int version) => Migrations[version - 1];
 
     /// <summary>Brings the file up to <see cref="CurrentVersion"/>; returns the version it found.</summary>
     public static int Migrate(SqliteConnection connection, string path)

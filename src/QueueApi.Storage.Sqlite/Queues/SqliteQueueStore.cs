@@ -13,7 +13,7 @@ namespace QueueApi.Storage.Sqlite.Queues;
 /// handler runs, so a message that kills the process is counted as a crash. Finishes and retries are written
 /// without waiting: a crash before they commit runs the message again (at-least-once).
 /// </summary>
-internal sealed class SqliteQueueStore : IQueueStore, IDisposable
+internal sealed partial class SqliteQueueStore : IQueueStore, IDisposable
 {
     private const string DeletedReason = "deleted from dead letters";
 
@@ -97,21 +97,13 @@ internal sealed class SqliteQueueStore : IQueueStore, IDisposable
     public ValueTask<EnqueueStatus> EnqueueAsync(QueueMessage message, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
-        var key = message.Key;
-        return new(Intake(WriteOp.Insert(key.Ms, key.Seq, QueueName, message.Payload, message.EnqueuedAtTicks), null, message, null));
+        return message.IdempotencyKey is null ? new(Intake(InsertOf(message), null, message, null)) : new(IntakeKeyed([message]));
     }
 
     public ValueTask<EnqueueStatus> EnqueueBatchAsync(IReadOnlyList<QueueMessage> messages, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(messages);
-        var ops = new WriteOp[messages.Count];
-        for (var i = 0; i < ops.Length; i++)
-        {
-            var key = messages[i].Key;
-            ops[i] = WriteOp.Insert(key.Ms, key.Seq, QueueName, messages[i].Payload, messages[i].EnqueuedAtTicks);
-        }
-
-        return new(Intake(default, ops, null, messages));
+        return AnyKeyed(messages) ? new(IntakeKeyed(messages)) : new(Intake(default, InsertsOf(messages), null, messages));
     }
 
     /// <summary>Reserves room, commits the rows, then puts the messages in line. Nothing is in line that is not on disk.</summary>
@@ -163,7 +155,7 @@ internal sealed class SqliteQueueStore : IQueueStore, IDisposable
         var reserved = Volatile.Read(ref _reserved);
         while (true)
         {
-            if ((long)_memory.QueuedCount + reserved + n > Capacity)
+            if ((long)_memory.QueuedCount + _memory.ScheduledCount + reserved + n > Capacity)
             {
                 return false;
             }
@@ -256,7 +248,7 @@ internal sealed class SqliteQueueStore : IQueueStore, IDisposable
     public StopLeftover Settle(string reason)
     {
         var held = _memory.Counts();
-        return new(0, _memory.QueuedCount + Volatile.Read(ref _delayed) + Volatile.Read(ref _released) + _baseline.Unloaded + held.InFlight + held.Retrying);
+        return new(0, _memory.QueuedCount + held.Scheduled + Volatile.Read(ref _delayed) + Volatile.Read(ref _released) + _baseline.Unloaded + held.InFlight + held.Retrying);
     }
 
     public bool TryGet(string id, out QueueMessage? message) => _memory.TryGet(id, out message) || _baseline.TryGet(id, out message);
@@ -386,6 +378,8 @@ internal sealed class SqliteQueueStore : IQueueStore, IDisposable
         }
 
         _intakeIdle.Dispose();
+        _keyGate.Dispose();
+        _memory.Dispose();
     }
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;

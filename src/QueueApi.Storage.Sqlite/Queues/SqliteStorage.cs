@@ -42,6 +42,9 @@ public sealed class SqliteStorage : IMessageStorage
 
     public bool IsDurable => true;
 
+    /// <summary>All of issue 15's: due times, keys and trace parents are stored with the row and reloaded at start-up.</summary>
+    public StoreFeatures Features => StoreFeatures.All;
+
     /// <summary>The database file's full path.</summary>
     public string Path => _database.Path;
 
@@ -62,6 +65,8 @@ public sealed class SqliteStorage : IMessageStorage
             var message = new QueueMessage(new MessageKey(row.IdMs, row.IdSeq), queueName, row.Payload, new DateTimeOffset(row.EnqueuedAt, TimeSpan.Zero))
             {
                 Attempts = row.Attempts,
+                DueAt = row.DueAt is { } due ? new DateTimeOffset(due, TimeSpan.Zero) : null,
+                TraceParent = row.TraceParent,
             };
             if (row.NextAttemptAt is { } next && next > now.UtcTicks)
             {
@@ -90,6 +95,12 @@ public sealed class SqliteStorage : IMessageStorage
         foreach (var row in _state.ReadFinished(queueName))
         {
             store.Keep(ToMessage(row));
+        }
+
+        // After the reload: a reloaded keyed message is not a repeat of its own key.
+        foreach (var key in _state.ReadKeys(queueName, now.UtcTicks))
+        {
+            store.RestoreKey(key);
         }
 
         store.RestorePaused(_state.ReadPaused(queueName));
@@ -138,5 +149,7 @@ public sealed class SqliteStorage : IMessageStorage
             CompletedAt = row.CompletedAt is { } c ? new DateTimeOffset(c, TimeSpan.Zero) : null,
             WorkerId = row.Worker,
             Error = row.Error,
+            DueAt = row.DueAt is { } due ? new DateTimeOffset(due, TimeSpan.Zero) : null,
+            TraceParent = row.TraceParent,
         };
 }

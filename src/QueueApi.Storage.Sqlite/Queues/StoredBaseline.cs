@@ -157,6 +157,7 @@ internal sealed class StoredBaseline
             live.Queued + released + Unloaded,
             live.InFlight,
             live.Retrying + delayed,
-            reasons);
+            reasons,
+            live.Scheduled);
     }
 }

@@ -1,4 +1,9 @@
 namespace QueueApi.Storage.Sqlite.Recovery;
 
-/// <summary>A queued or retrying message as start-up reads it.</summary>
-public readonly record struct ActiveRow(long IdMs, uint IdSeq, byte[] Payload, StoredStatus Status, int Attempts, int Crashes, long EnqueuedAt, long? NextAttemptAt);
+/// <summary>A queued, scheduled or retrying message as start-up reads it.</summary>
+public readonly record struct ActiveRow(long IdMs, uint IdSeq, byte[] Payload, StoredStatus Status, int Attempts, int Crashes, long EnqueuedAt, long? NextAttemptAt)
+{
+    public long? DueAt { get; init; }
+
+    public string? TraceParent { get; init; }
+}

@@ -20,8 +20,8 @@ public sealed class StoredState(SqliteDatabase database) : IDisposable
     public int ReadActive(string queue, int limit, Action<ActiveRow> each) => Query(
         queue,
         """
-        SELECT id_ms, id_seq, payload, status, attempts, crashes, enqueued_at, next_attempt_at FROM messages
-        WHERE queue = $q AND status IN (0, 1, 2) ORDER BY id_ms, id_seq LIMIT $n
+        SELECT id_ms, id_seq, payload, status, attempts, crashes, enqueued_at, next_attempt_at, due_at, trace_parent FROM messages
+        WHERE queue = $q AND status IN (0, 1, 2, 8) ORDER BY id_ms, id_seq LIMIT $n
         """,
         command =>
         {
@@ -32,7 +32,11 @@ public sealed class StoredState(SqliteDatabase database) : IDisposable
             {
                 each(new ActiveRow(
                     reader.GetInt64(0), (uint)reader.GetInt64(1), (byte[])reader.GetValue(2), (StoredStatus)reader.GetInt32(3), reader.GetInt32(4),
-                    reader.GetInt32(5), reader.GetInt64(6), reader.IsDBNull(7) ? null : reader.GetInt64(7)));
+                    reader.GetInt32(5), reader.GetInt64(6), reader.IsDBNull(7) ? null : reader.GetInt64(7))
+                {
+                    DueAt = reader.IsDBNull(8) ? null : reader.GetInt64(8),
+                    TraceParent = reader.IsDBNull(9) ? null : reader.GetString(9),
+                });
                 n++;
             }
 
@@ -42,15 +46,15 @@ public sealed class StoredState(SqliteDatabase database) : IDisposable
     /// <summary>How many queued or retrying messages the queue has stored.</summary>
     public int CountActive(string queue) => Query(
         queue,
-        "SELECT count(*) FROM messages WHERE queue = $q AND status IN (0, 1, 2)",
+        "SELECT count(*) FROM messages WHERE queue = $q AND status IN (0, 1, 2, 8)",
         command => Convert.ToInt32(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture));
 
     /// <summary>The queue's finished messages still stored (retained ones and dead letters), oldest completion first.</summary>
     public List<StoredMessage> ReadFinished(string queue) => Query(
         queue,
         """
-        SELECT id_ms, id_seq, payload, enqueued_at, status, attempts, crashes, started_at, completed_at, worker, error
-        FROM messages WHERE queue = $q AND status >= 3 ORDER BY completed_at
+        SELECT id_ms, id_seq, payload, enqueued_at, status, attempts, crashes, started_at, completed_at, worker, error, due_at, trace_parent
+        FROM messages WHERE queue = $q AND status IN (3, 4, 5, 6) ORDER BY completed_at
         """,
         command =>
         {
@@ -67,6 +71,8 @@ public sealed class StoredState(SqliteDatabase database) : IDisposable
                     CompletedAt = reader.IsDBNull(8) ? null : reader.GetInt64(8),
                     Worker = reader.IsDBNull(9) ? null : reader.GetString(9),
                     Error = reader.IsDBNull(10) ? null : reader.GetString(10),
+                    DueAt = reader.IsDBNull(11) ? null : reader.GetInt64(11),
+                    TraceParent = reader.IsDBNull(12) ? null : reader.GetString(12),
                 });
             }
 
@@ -87,6 +93,33 @@ public sealed class StoredState(SqliteDatabase database) : IDisposable
             }
 
             return books;
+        });
+
+    /// <summary>
+    /// The queue's idempotency keys still live at <paramref name="nowTicks"/>, oldest expiry first, with the
+    /// final status of their message if it finished (null while active, or once its row was pruned).
+    /// </summary>
+    public List<StoredKey> ReadKeys(string queue, long nowTicks) => Query(
+        queue,
+        """
+        SELECT k.key, k.id_ms, k.id_seq, k.request_hash, k.expires_at, m.status FROM idempotency_keys k
+        LEFT JOIN messages m ON m.queue = k.queue AND m.id_ms = k.id_ms AND m.id_seq = k.id_seq
+        WHERE k.queue = $q AND k.expires_at > $now ORDER BY k.expires_at
+        """,
+        command =>
+        {
+            command.Parameters.AddWithValue("$now", nowTicks);
+            using var reader = command.ExecuteReader();
+            var keys = new List<StoredKey>();
+            while (reader.Read())
+            {
+                var status = reader.IsDBNull(5) ? (StoredStatus?)null : (StoredStatus)reader.GetInt32(5);
+                keys.Add(new StoredKey(
+                    reader.GetString(0), reader.GetInt64(1), (uint)reader.GetInt64(2), reader.IsDBNull(3) ? null : reader.GetString(3),
+                    reader.GetInt64(4), status is StoredStatus.Succeeded or StoredStatus.Failed or StoredStatus.DeadLettered or StoredStatus.Dropped ? status : null));
+            }
+
+            return keys;
         });
 
     public bool ReadPaused(string queue) =>

@@ -19,6 +19,9 @@ internal sealed class RowWriter : IDisposable
     private readonly Dictionary<string, long> _deadDelta = new(StringComparer.Ordinal);
     private readonly RawStatement _insert;
     private readonly RawStatement _insertRun;
+    private readonly RawStatement _insertExtras;
+    private readonly RawStatement _key;
+    private readonly RawStatement _pruneKeys;
     private readonly RawStatement _claim;
     private readonly RawStatement _retry;
     private readonly RawStatement _finish;
@@ -36,6 +39,9 @@ internal sealed class RowWriter : IDisposable
         _insert = new(connection, "INSERT INTO messages (queue, id_ms, id_seq, payload, status, enqueued_at) VALUES (?1, ?2, ?3, ?4, 0, ?5)");
         _insertRun = new(connection, "INSERT INTO messages (queue, id_ms, id_seq, payload, status, enqueued_at) VALUES " +
             string.Join(", ", Enumerable.Range(0, InsertRun).Select(r => $"(?{(5 * r) + 1}, ?{(5 * r) + 2}, ?{(5 * r) + 3}, ?{(5 * r) + 4}, 0, ?{(5 * r) + 5})")));
+        _insertExtras = new(connection, "INSERT INTO messages (queue, id_ms, id_seq, payload, status, enqueued_at, due_at, trace_parent, idempotency_key, request_hash) VALUES (?1, ?2, ?3, ?4, ?6, ?5, ?7, ?8, ?9, ?10)");
+        _key = new(connection, "INSERT INTO idempotency_keys (queue, key, id_ms, id_seq, request_hash, expires_at) VALUES (?1, ?4, ?2, ?3, ?5, ?6) ON CONFLICT (queue, key) DO UPDATE SET id_ms = excluded.id_ms, id_seq = excluded.id_seq, request_hash = excluded.request_hash, expires_at = excluded.expires_at");
+        _pruneKeys = new(connection, "DELETE FROM idempotency_keys WHERE queue = ?1 AND expires_at <= ?2");
         _claim = new(connection, "UPDATE messages SET status = 1, attempts = ?4, started_at = ?5, worker = ?6, next_attempt_at = NULL" + ByKey);
         _retry = new(connection, "UPDATE messages SET status = 2, next_attempt_at = ?4, error = ?5" + ByKey);
         _finish = new(connection, "UPDATE messages SET status = ?4, completed_at = ?5, error = ?6, next_attempt_at = NULL" + ByKey);
@@ -70,6 +76,10 @@ internal sealed class RowWriter : IDisposable
     {
         switch (op.Kind)
         {
+            case WriteKind.Insert when op.Extras is { } x:
+                InsertWithExtras(op, x);
+                AddBooks(op.Queue, WriteOp.Accepted, 1);
+                break;
             case WriteKind.Insert:
                 Key(_insert, op).Bind(4, op.Payload).Bind(5, op.Time).Run();
                 AddBooks(op.Queue, WriteOp.Accepted, 1);
@@ -113,12 +123,12 @@ internal sealed class RowWriter : IDisposable
         }
     }
 
-    /// <summary>True if the ops are all inserts into one queue (what <see cref="InsertRunOf"/> takes).</summary>
+    /// <summary>True if the ops are all plain inserts (no due time, key or trace parent) into one queue (what <see cref="InsertRunOf"/> takes).</summary>
     public static bool CanInsertRun(ReadOnlySpan<WriteOp> ops)
     {
         foreach (ref readonly var op in ops)
         {
-            if (op.Kind != WriteKind.Insert || !ReferenceEquals(op.Queue, ops[0].Queue))
+            if (op.Kind != WriteKind.Insert || op.Extras is not null || !ReferenceEquals(op.Queue, ops[0].Queue))
             {
                 return false;
             }
@@ -139,6 +149,21 @@ internal sealed class RowWriter : IDisposable
 
         _insertRun.Run();
         AddBooks(ops[0].Queue, WriteOp.Accepted, ops.Length);
+    }
+
+    /// <summary>
+    /// A message with a due time, trace parent or idempotency key; its key row replaces an expired one of the same
+    /// key, and the queue's expired keys are pruned as keyed messages arrive (an indexed range, usually empty).
+    /// </summary>
+    private void InsertWithExtras(in WriteOp op, InsertExtras x)
+    {
+        Key(_insertExtras, op).Bind(4, op.Payload).Bind(5, op.Time).Bind(6, x.Scheduled ? (long)StoredStatus.Scheduled : 0L)
+            .Bind(7, x.DueAt).Bind(8, x.TraceParent).Bind(9, x.IdempotencyKey).Bind(10, x.RequestHash).Run();
+        if (x.IdempotencyKey is not null)
+        {
+            _pruneKeys.Bind(1, op.Queue).Bind(2, op.Time).Run();
+            Key(_key, op).Bind(4, x.IdempotencyKey).Bind(5, x.RequestHash).Bind(6, x.KeyExpiresAt).Run();
+        }
     }
 
     /// <summary>Writes the group's summed book changes; the last statements before the commit.</summary>
@@ -177,7 +202,7 @@ internal sealed class RowWriter : IDisposable
         }
     }
 
-    private IEnumerable<RawStatement> Statements() => [_insert, _insertRun, _claim, _retry, _finish, _release, _crash, _requeue, _delete, _paused, _count];
+    private IEnumerable<RawStatement> Statements() => [_insert, _insertRun, _insertExtras, _key, _pruneKeys, _claim, _retry, _finish, _release, _crash, _requeue, _delete, _paused, _count];
 
     private void AddBooks(string queue, string counter, long delta)
     {

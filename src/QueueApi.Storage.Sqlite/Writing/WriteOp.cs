@@ -40,6 +40,9 @@ public readonly record struct WriteOp(WriteKind Kind, long IdMs, uint IdSeq, str
 
     public long? NextAttemptAt { get; init; }
 
+    /// <summary>An insert's issue-15 columns (due time, trace parent, idempotency key); null for a plain message.</summary>
+    public InsertExtras? Extras { get; init; }
+
     /// <summary>Worker (claim), error (retry, finish), drop reason (finish as dropped, delete) or counter name.</summary>
     public string? Text { get; init; }
 
@@ -47,6 +50,10 @@ public readonly record struct WriteOp(WriteKind Kind, long IdMs, uint IdSeq, str
 
     public static WriteOp Insert(long idMs, uint idSeq, string queue, byte[] payload, long enqueuedAt) =>
         new(WriteKind.Insert, idMs, idSeq, queue) { Payload = payload, Time = enqueuedAt };
+
+    /// <summary>An insert with a due time, trace parent or idempotency key (the key's row expiring at <paramref name="extras"/>' time).</summary>
+    public static WriteOp Insert(long idMs, uint idSeq, string queue, byte[] payload, long enqueuedAt, InsertExtras extras) =>
+        new(WriteKind.Insert, idMs, idSeq, queue) { Payload = payload, Time = enqueuedAt, Extras = extras };
 
     /// <summary>The attempt and its start are recorded before the handler runs: a crash then counts.</summary>
     public static WriteOp Claim(long idMs, uint idSeq, string queue, int attempts, long startedAt, string worker) =>
@@ -87,3 +94,9 @@ public readonly record struct WriteOp(WriteKind Kind, long IdMs, uint IdSeq, str
         _ => throw new ArgumentOutOfRangeException(nameof(status), status, "Only a final status finishes a message."),
     };
 }
+
+/// <summary>
+/// What an insert stores beyond a plain message: a reference, so a plain <see cref="WriteOp"/> stays small.
+/// <paramref name="Scheduled"/>: due later than the intake's clock (stored with status 8 until then).
+/// </summary>
+public sealed record InsertExtras(long? DueAt, bool Scheduled, string? TraceParent, string? IdempotencyKey, string? RequestHash, long KeyExpiresAt);

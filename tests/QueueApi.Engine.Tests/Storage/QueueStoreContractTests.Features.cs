@@ -327,6 +327,21 @@ public abstract partial class QueueStoreContractTests
     }
 
     [Fact]
+    public async Task SixteenConcurrentUsesOfOneKeyStoreOneMessageAndTheRestNameIt()
+    {
+        Requires(StoreFeatures.IdempotencyKeys);
+        var store = Open();
+        var messages = Enumerable.Range(0, 16).Select(_ => Keyed("once")).ToArray();
+
+        var statuses = await Task.WhenAll(messages.Select(m => Task.Run(async () => await store.EnqueueAsync(m, TestContext.Current.CancellationToken))));
+
+        var first = Assert.Single(messages, m => m.ReplayOf is null);
+        Assert.Equal(15, statuses.Count(s => s == EnqueueStatus.Duplicate));
+        Assert.All(messages.Where(m => m != first), m => Assert.Equal(first.Id, m.ReplayOf));
+        Assert.Equal(1, store.Counts().Accepted);
+    }
+
+    [Fact]
     public async Task ABatchStoresItsNewItemsAndMarksItsRepeatsAndAConflictStoresNone()
     {
         Requires(StoreFeatures.IdempotencyKeys);

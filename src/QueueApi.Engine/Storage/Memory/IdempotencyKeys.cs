@@ -44,6 +44,15 @@ internal sealed class IdempotencyKeys(TimeSpan window)
         message.StoreTag = entry;
     }
 
+    /// <summary>A key of an earlier run, with its stored expiry (restored oldest first). Under <see cref="Gate"/>.</summary>
+    public Entry Restore(string key, MessageKey id, string? hash, long expires)
+    {
+        var entry = new Entry(key, id, hash, expires);
+        _byKey[key] = entry;
+        _byAge.Enqueue(entry);
+        return entry;
+    }
+
     /// <summary>Forgets keys of messages that were refused after all (a full queue). Under <see cref="Gate"/>.</summary>
     public void Remove(QueueMessage message)
     {

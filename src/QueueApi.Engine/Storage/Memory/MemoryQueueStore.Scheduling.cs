@@ -58,47 +58,14 @@ internal sealed partial class MemoryQueueStore
     {
         lock (_keys.Gate)
         {
-            var now = _time.GetUtcNow().UtcTicks;
             var fresh = new List<QueueMessage>(messages.Count);
-            Dictionary<string, QueueMessage>? inBatch = null;
-            foreach (var m in messages)
+            var found = FindRepeats(messages, fresh);
+            if (found != EnqueueStatus.Accepted)
             {
-                if (m.IdempotencyKey is not { } key)
-                {
-                    fresh.Add(m);
-                    continue;
-                }
-
-                if (_keys.Find(m, now) is { } first)
-                {
-                    if (first.Hash != m.RequestHash)
-                    {
-                        return EnqueueStatus.KeyConflict;
-                    }
-
-                    var firstId = first.Id.ToString();
-                    m.MarkReplayOf(firstId, _index.TryGet(firstId, out var held) ? held!.Status : first.Final ?? MessageStatus.Queued);
-                }
-                else if (messages.Count > 1 && (inBatch ??= new(StringComparer.Ordinal)).TryGetValue(key, out var earlier))
-                {
-                    if (earlier.RequestHash != m.RequestHash)
-                    {
-                        return EnqueueStatus.KeyConflict;
-                    }
-
-                    m.MarkReplayOf(earlier.Id, earlier.DueAtTicks > now ? MessageStatus.Scheduled : MessageStatus.Queued);
-                }
-                else
-                {
-                    inBatch?.Add(key, m);
-                    fresh.Add(m);
-                }
+                return found;
             }
 
-            if (fresh.Count == 0)
-            {
-                return EnqueueStatus.Duplicate;
-            }
+            var now = _time.GetUtcNow().UtcTicks;
 
             // Keys first, so a message that finishes at once still finds its entry to note how it ended.
             fresh.ForEach(m => AddKey(m, now));
