@@ -16,11 +16,13 @@ public sealed class DelayedDeliveryApiTests
     private static Task<JsonElement> MessageAsync(HttpClient client, string queue, string id) =>
         client.GetFromJsonAsync<JsonElement>($"/queues/{queue}/messages/{id}", TestContext.Current.CancellationToken);
 
-    [Fact]
-    public async Task ADelayedMessageIsScheduledWithItsDueTimeAndRunsNoSoonerThanThat()
+    [Theory]
+    [InlineData("Memory")]
+    [InlineData("Sqlite")]
+    public async Task ADelayedMessageIsScheduledWithItsDueTimeAndRunsNoSoonerThanThat(string provider)
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var app = QueueApiApplication.OnMemory();
+        await using var app = QueueApiApplication.On(provider);
         using var client = app.CreateClient();
 
         using var response = await client.PostAsync("/queues/default/messages?delay=0.5", Json("""{"later": true}"""), ct);
@@ -37,11 +39,13 @@ public sealed class DelayedDeliveryApiTests
         Assert.True(done.GetProperty("startedAt").GetDateTimeOffset() >= due, $"started {done.GetProperty("startedAt")} before its due time {due:O}");
     }
 
-    [Fact]
-    public async Task AScheduledMessageCanBeCancelledAndIsCountedAsDroppedCancelled()
+    [Theory]
+    [InlineData("Memory")]
+    [InlineData("Sqlite")]
+    public async Task AScheduledMessageCanBeCancelledAndIsCountedAsDroppedCancelled(string provider)
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var app = QueueApiApplication.OnMemory();
+        await using var app = QueueApiApplication.On(provider);
         using var client = app.CreateClient();
         var at = DateTimeOffset.UtcNow.AddHours(1).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
@@ -61,11 +65,13 @@ public sealed class DelayedDeliveryApiTests
         Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
     }
 
-    [Fact]
-    public async Task CancellingARunningMessageAnswers409AndAnUnknownOne404()
+    [Theory]
+    [InlineData("Memory")]
+    [InlineData("Sqlite")]
+    public async Task CancellingARunningMessageAnswers409AndAnUnknownOne404(string provider)
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var app = QueueApiApplication.OnMemory(("QueueApi:Shutdown:DefaultMode", "Immediate"));
+        await using var app = QueueApiApplication.On(provider, ("QueueApi:Shutdown:DefaultMode", "Immediate"));
         using var client = app.CreateClient();
         using var response = await client.PostAsync("/queues/demo/messages", Json("""{"sleepMs": 60000}"""), ct);
         var id = (await response.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("id").GetString()!;
@@ -79,11 +85,13 @@ public sealed class DelayedDeliveryApiTests
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
     }
 
-    [Fact]
-    public async Task ADelayedBatchIsScheduledAsAWhole()
+    [Theory]
+    [InlineData("Memory")]
+    [InlineData("Sqlite")]
+    public async Task ADelayedBatchIsScheduledAsAWhole(string provider)
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var app = QueueApiApplication.OnMemory();
+        await using var app = QueueApiApplication.On(provider);
         using var client = app.CreateClient();
 
         using var response = await client.PostAsync("/queues/default/messages/batch?delay=3600", Json("""[{"n": 1}, {"n": 2}]"""), ct);

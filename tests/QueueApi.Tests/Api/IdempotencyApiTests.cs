@@ -23,10 +23,12 @@ public sealed class IdempotencyApiTests
     private static async Task<long> AcceptedAsync(HttpClient client, string queue = "default") =>
         (await client.GetFromJsonAsync<JsonElement>($"/queues/{queue}", TestContext.Current.CancellationToken)).GetProperty("counts").GetProperty("accepted").GetInt64();
 
-    [Fact]
-    public async Task ARetriedPostWithTheSameKeyAndBodyAnswers200WithTheFirstMessageAndStoresNoSecond()
+    [Theory]
+    [InlineData("Memory")]
+    [InlineData("Sqlite")]
+    public async Task ARetriedPostWithTheSameKeyAndBodyAnswers200WithTheFirstMessageAndStoresNoSecond(string provider)
     {
-        await using var app = QueueApiApplication.OnMemory();
+        await using var app = QueueApiApplication.On(provider);
         using var client = app.CreateClient();
 
         var (firstStatus, first, r1) = await PostAsync(client, "/queues/default/messages", """{"order": 42}""", "order-42-attempt");
@@ -45,10 +47,12 @@ public sealed class IdempotencyApiTests
         Assert.Equal(1, await AcceptedAsync(client));
     }
 
-    [Fact]
-    public async Task TheSameKeyWithAnotherBodyAnswers422AndStoresNothing()
+    [Theory]
+    [InlineData("Memory")]
+    [InlineData("Sqlite")]
+    public async Task TheSameKeyWithAnotherBodyAnswers422AndStoresNothing(string provider)
     {
-        await using var app = QueueApiApplication.OnMemory();
+        await using var app = QueueApiApplication.On(provider);
         using var client = app.CreateClient();
         (await PostAsync(client, "/queues/default/messages", """{"n": 1}""", "k-1")).Response.Dispose();
 
@@ -63,10 +67,12 @@ public sealed class IdempotencyApiTests
         Assert.Equal(1, await AcceptedAsync(client));
     }
 
-    [Fact]
-    public async Task ConcurrentRetriesWithOneKeyMakeOneMessage()
+    [Theory]
+    [InlineData("Memory")]
+    [InlineData("Sqlite")]
+    public async Task ConcurrentRetriesWithOneKeyMakeOneMessage(string provider)
     {
-        await using var app = QueueApiApplication.OnMemory();
+        await using var app = QueueApiApplication.On(provider);
         using var client = app.CreateClient();
 
         var answers = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => PostAsync(client, "/queues/default/messages", "{}", "same-key")));
@@ -98,10 +104,12 @@ public sealed class IdempotencyApiTests
         Assert.Equal(0, await AcceptedAsync(client));
     }
 
-    [Fact]
-    public async Task ABatchTakesOneKeyPerItemAndARepeatedBatchAnswers200WithTheSameIds()
+    [Theory]
+    [InlineData("Memory")]
+    [InlineData("Sqlite")]
+    public async Task ABatchTakesOneKeyPerItemAndARepeatedBatchAnswers200WithTheSameIds(string provider)
     {
-        await using var app = QueueApiApplication.OnMemory();
+        await using var app = QueueApiApplication.On(provider);
         using var client = app.CreateClient();
         const string items = """[{"n": 1}, {"n": 2}, {"n": 3}]""";
 

@@ -19,9 +19,12 @@ public sealed class QueueApiApplication(
     : WebApplicationFactory<Program>
 {
     /// <summary>The service on the Memory store, which implements delayed delivery, cancel, idempotency keys and priorities.</summary>
-    public static QueueApiApplication OnMemory(params (string Key, string Value)[] more)
+    public static QueueApiApplication OnMemory(params (string Key, string Value)[] more) => On("Memory", more);
+
+    /// <summary>The service on the named storage provider ("Memory", "Sqlite"), for tests that hold for every store.</summary>
+    public static QueueApiApplication On(string provider, params (string Key, string Value)[] more)
     {
-        var settings = new Dictionary<string, string?> { ["QueueApi:Storage:Provider"] = "Memory" };
+        var settings = new Dictionary<string, string?> { ["QueueApi:Storage:Provider"] = provider };
         foreach (var (key, value) in more)
         {
             settings[key] = value;
