@@ -6,7 +6,7 @@
 #                       interleaved rounds
 #   run.sh --idempotency  single enqueue with a unique Idempotency-Key vs without one, in interleaved rounds
 # Environment: ROUNDS (5), DURATION (s per route and round, 4), WARMUP (s per route, 8), OVERLOAD_DURATION (60),
-# THREADS (1), CONNECTIONS (32), NO_BUILD=1.
+# THREADS (1), CONNECTIONS (32), NO_BUILD=1, STORAGE (Memory|Sqlite, for --idempotency; Memory).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
@@ -140,9 +140,11 @@ ingress() {
 
 idempotency() {
   # Keys expire after 10 s, so the benchmark also pays for pruning and its memory stays bounded.
-  start_service QueueApi__Queues__default__Capacity=2000000 QueueApi__Queues__default__Workers=2 \
+  # STORAGE=Sqlite measures the durable store (its file in the run's temporary folder); Memory by default.
+  start_service QueueApi__Storage__Provider="${STORAGE:-Memory}" QueueApi__Storage__Path="$work/queueapi.db" \
+    QueueApi__Queues__default__Capacity=2000000 QueueApi__Queues__default__Workers=2 \
     QueueApi__Queues__default__Handler=log QueueApi__Queues__default__IdempotencyWindow=00:00:10
-  echo "service pid $pid on $base; wrk -t$threads -c$connections; $rounds rounds of ${duration}s per variant"
+  echo "storage ${STORAGE:-Memory}; service pid $pid on $base; wrk -t$threads -c$connections; $rounds rounds of ${duration}s per variant"
   KEY_HEADER=X-Request-Key bench warm-plain /queues/default/messages "$warmup"
   KEY_HEADER=Idempotency-Key bench warm-keyed /queues/default/messages "$warmup"
   local r p k
