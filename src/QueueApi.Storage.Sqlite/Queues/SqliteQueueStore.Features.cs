@@ -13,9 +13,11 @@ internal sealed partial class SqliteQueueStore
 {
     private const string CancelledReason = "cancelled";
 
-    // Keyed intake runs one at a time from the key check to the memory store's enqueue: a repeat must be found
-    // before its row commits (it is never stored), and two concurrent first uses of a key must not both commit.
-    private readonly SemaphoreSlim _keyGate = new(1, 1);
+    // Keys whose first message is being committed now: a repeat must be found before its row would commit (it is
+    // never stored), so a use of a pending key waits for that intake and checks again; other keys share the group
+    // commit. A key leaves this map only after the memory store holds it (or the intake failed and freed it).
+    private readonly Lock _pendingGate = new();
+    private readonly Dictionary<string, Task> _pending = new(StringComparer.Ordinal);
 
     /// <summary>Start-up: a key of an earlier run, still within its window.</summary>
     internal void RestoreKey(StoredKey key) =>
@@ -52,28 +54,86 @@ internal sealed partial class SqliteQueueStore
 
     private async Task<EnqueueStatus> IntakeKeyed(IReadOnlyList<QueueMessage> messages)
     {
-        if (!await _keyGate.WaitAsync(CommitWait).ConfigureAwait(false))
-        {
-            return EnqueueStatus.StorageUnavailable;
-        }
-
-        try
+        while (true)
         {
             var fresh = new List<QueueMessage>(messages.Count);
-            var found = _memory.FindRepeats(messages, fresh);
-            if (found != EnqueueStatus.Accepted)
+            TaskCompletionSource? done = null;
+            Task? busy = null;
+            lock (_pendingGate)
             {
-                return found; // A repeat or a conflict: nothing written.
+                foreach (var m in messages)
+                {
+                    if (m.IdempotencyKey is { } key && _pending.TryGetValue(key, out var first))
+                    {
+                        busy = first;
+                        break;
+                    }
+                }
+
+                if (busy is null)
+                {
+                    var found = _memory.FindRepeats(messages, fresh);
+                    if (found != EnqueueStatus.Accepted)
+                    {
+                        return found; // A repeat or a conflict: nothing written.
+                    }
+
+                    done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    foreach (var m in fresh)
+                    {
+                        if (m.IdempotencyKey is { } key)
+                        {
+                            _pending[key] = done.Task;
+                        }
+                    }
+                }
             }
 
-            var status = messages.Count == 1
-                ? await Intake(InsertOf(fresh[0]), null, fresh[0], null).ConfigureAwait(false)
-                : await Intake(default, InsertsOf(fresh), null, fresh).ConfigureAwait(false);
-            return status; // A batch's repeats are marked on its messages.
+            if (busy is not null)
+            {
+                // That intake ends within its own commit wait; then this one checks the key again.
+                if (!await WaitQuietly(busy, CommitWait).ConfigureAwait(false))
+                {
+                    return EnqueueStatus.StorageUnavailable;
+                }
+
+                continue;
+            }
+
+            try
+            {
+                return messages.Count == 1
+                    ? await Intake(InsertOf(fresh[0]), null, fresh[0], null).ConfigureAwait(false)
+                    : await Intake(default, InsertsOf(fresh), null, fresh).ConfigureAwait(false); // Repeats are marked on their messages.
+            }
+            finally
+            {
+                lock (_pendingGate)
+                {
+                    foreach (var m in fresh)
+                    {
+                        if (m.IdempotencyKey is { } key)
+                        {
+                            _pending.Remove(key);
+                        }
+                    }
+                }
+
+                done!.SetResult();
+            }
         }
-        finally
+    }
+
+    private static async Task<bool> WaitQuietly(Task task, TimeSpan timeout)
+    {
+        try
         {
-            _keyGate.Release();
+            await task.WaitAsync(timeout).ConfigureAwait(false);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
         }
     }
 

@@ -378,7 +378,6 @@ internal sealed partial class SqliteQueueStore : IQueueStore, IDisposable
         }
 
         _intakeIdle.Dispose();
-        _keyGate.Dispose();
         _memory.Dispose();
     }
 
