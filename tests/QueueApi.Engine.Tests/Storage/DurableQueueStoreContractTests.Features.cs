@@ -48,6 +48,25 @@ public abstract partial class DurableQueueStoreContractTests
     }
 
     [Fact]
+    public async Task ABatchMixingDelayedKeyedAndPlainMessagesKeepsEachAcrossARestart()
+    {
+        Requires(StoreFeatures.DelayedDelivery | StoreFeatures.IdempotencyKeys);
+        var store = Open();
+        var delayed = NewMessage();
+        delayed.DueAt = Time.GetUtcNow() + TimeSpan.FromSeconds(30);
+        var batch = new[] { NewMessage(), delayed, Keyed("batch-key"), NewMessage() };
+        Assert.Equal(EnqueueStatus.Accepted, await store.EnqueueBatchAsync(batch, TestContext.Current.CancellationToken));
+
+        Reopen();
+        store = Open();
+
+        Assert.Equal((MessageStatus.Scheduled, delayed.DueAt), (Find(store, delayed.Id)!.Status, Find(store, delayed.Id)!.DueAt));
+        Assert.Equal(EnqueueStatus.Duplicate, Enqueue(store, Keyed("batch-key")));
+        Assert.Equal((3, 1), (store.Counts().Queued, store.Counts().Scheduled));
+        AssertBalanced(store);
+    }
+
+    [Fact]
     public void AnIdempotencyKeySurvivesARestart()
     {
         Requires(StoreFeatures.IdempotencyKeys);
