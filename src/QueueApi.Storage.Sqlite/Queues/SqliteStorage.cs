@@ -42,8 +42,11 @@ public sealed class SqliteStorage : IMessageStorage
 
     public bool IsDurable => true;
 
-    /// <summary>All of issue 15's: due times, keys and trace parents are stored with the row and reloaded at start-up.</summary>
-    public StoreFeatures Features => StoreFeatures.All;
+    /// <summary>
+    /// Issue 15's: due times, keys and trace parents are stored with the row and reloaded at start-up. Not
+    /// priorities (issue 16) yet: the line rebuilt at start-up has no priority order.
+    /// </summary>
+    public StoreFeatures Features => StoreFeatures.DelayedDelivery | StoreFeatures.IdempotencyKeys | StoreFeatures.Cancel | StoreFeatures.TraceContext;
 
     /// <summary>The database file's full path.</summary>
     public string Path => _database.Path;
