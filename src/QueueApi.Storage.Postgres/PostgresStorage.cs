@@ -1,0 +1,240 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using QueueApi.Engine.Configuration;
+using QueueApi.Engine.Storage;
+
+namespace QueueApi.Storage.Postgres;
+
+/// <summary>
+/// Queues shared by many replicas through one PostgreSQL database. Each replica is a node: it registers a row,
+/// renews its heartbeat, and puts back what dead peers had claimed (<see cref="NodeMonitor"/>).
+/// </summary>
+public sealed partial class PostgresStorage : IMessageStorage, INodeDirectory
+{
+    private readonly ConcurrentDictionary<string, PostgresQueueStore> _stores = new(StringComparer.Ordinal);
+    private readonly ILogger _logger;
+    private readonly NodeMonitor _monitor;
+    private int _disposed;
+    private volatile string? _outage;
+
+    public PostgresStorage(PostgresStorageOptions options, TimeProvider time, ILogger<PostgresStorage> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Options = options;
+        Time = time;
+        _logger = logger;
+        var builder = new NpgsqlConnectionStringBuilder(options.ConnectionString);
+        // Every wait bounded: connecting and each command have a limit unless the connection string sets one.
+        if (!options.ConnectionString.Contains("Timeout", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.Timeout = 5;
+            builder.CommandTimeout = 15;
+        }
+
+        builder.ApplicationName ??= "queueapi";
+        Db = NpgsqlDataSource.Create(builder.ConnectionString);
+        Sql = new Sql(options.Schema);
+        Channel = $"{options.Schema}_events";
+        try
+        {
+            Schema.Migrate(Db, options.Schema);
+            using var conn = Db.OpenConnection();
+            using var register = Postgres.Sql.Command(conn, Sql.RegisterNode, null, Environment.MachineName, Environment.ProcessId);
+            NodeId = (long)register.ExecuteScalar()!;
+        }
+        catch (Exception ex) when (Postgres.Sql.IsOutage(ex))
+        {
+            Db.Dispose();
+            throw new StorageUnavailableException($"PostgreSQL at {builder.Host}:{builder.Port} (database {builder.Database}) cannot be reached: {ex.Message}", ex);
+        }
+
+        Outcomes = new OutcomeWriter(Db, Sql, NodeId, logger, Healthy);
+        Intake = new IntakeWriter(Db, Sql, NodeId, Channel, logger, Healthy, () => Outcomes.Flush(TimeSpan.FromSeconds(2)));
+        _monitor = new NodeMonitor(this, logger);
+        LogStarted(_logger, NodeId, builder.Host ?? "", options.Schema);
+    }
+
+    public string Provider => PostgresStorageOptions.ProviderName;
+
+    public bool IsDurable => true;
+
+    /// <summary>This replica's node id (its row in the nodes table).</summary>
+    public long NodeId { get; }
+
+    internal PostgresStorageOptions Options { get; }
+
+    internal TimeProvider Time { get; }
+
+    internal NpgsqlDataSource Db { get; }
+
+    internal Sql Sql { get; }
+
+    internal string Channel { get; }
+
+    internal IntakeWriter Intake { get; }
+
+    internal OutcomeWriter Outcomes { get; }
+
+    internal IReadOnlyCollection<PostgresQueueStore> Stores => (IReadOnlyCollection<PostgresQueueStore>)_stores.Values;
+
+    public IQueueStore Open(string queueName, QueueOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        try
+        {
+            using var conn = Db.OpenConnection();
+            using (var ensure = Postgres.Sql.Command(conn, Sql.EnsureQueue, null, queueName))
+            {
+                ensure.ExecuteNonQuery();
+            }
+
+            var paused = false;
+            using (var read = Postgres.Sql.Command(conn, Sql.Paused, null))
+            using (var r = read.ExecuteReader())
+            {
+                while (r.Read())
+                {
+                    paused |= r.GetString(0) == queueName && r.GetBoolean(1);
+                }
+            }
+
+            var store = new PostgresQueueStore(this, queueName, options, paused);
+            _stores[queueName] = store;
+            // What a dead process left claimed goes back before any worker of ours runs.
+            _monitor.Rescue(conn);
+            return store;
+        }
+        catch (Exception ex) when (Postgres.Sql.IsOutage(ex))
+        {
+            throw new StorageUnavailableException($"PostgreSQL cannot be reached to open queue '{queueName}': {ex.Message}", ex);
+        }
+    }
+
+    public async ValueTask<StorageHealth> CheckHealthAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            bound.CancelAfter(TimeSpan.FromSeconds(2));
+            var conn = await Db.OpenConnectionAsync(bound.Token).ConfigureAwait(false);
+            await using (conn.ConfigureAwait(false))
+            {
+                using var cmd = Postgres.Sql.Command(conn, "SELECT 1");
+                await cmd.ExecuteScalarAsync(bound.Token).ConfigureAwait(false);
+            }
+
+            _outage = null;
+            return StorageHealth.Ok($"PostgreSQL reachable; this replica is node {NodeId}");
+        }
+        catch (Exception ex) when (Postgres.Sql.IsOutage(ex) || ex is OperationCanceledException)
+        {
+            return StorageHealth.Failing($"PostgreSQL unreachable: {ex.Message}");
+        }
+    }
+
+    /// <summary>Every replica that ever registered and is not yet forgotten, with its heartbeat and whether it lives.</summary>
+    public async Task<IReadOnlyList<NodeInfo>> NodesAsync(CancellationToken cancellationToken)
+    {
+        var conn = await Db.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (conn.ConfigureAwait(false))
+        {
+            using var cmd = Postgres.Sql.Command(conn, Sql.Nodes, null, Options.LeaseTimeout);
+            var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                var list = new List<NodeInfo>();
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    var id = reader.GetInt64(0);
+                    list.Add(new NodeInfo(
+                        id.ToString(System.Globalization.CultureInfo.InvariantCulture), reader.GetString(1), reader.GetInt32(2),
+                        reader.GetFieldValue<DateTimeOffset>(3), reader.GetFieldValue<DateTimeOffset>(4),
+                        reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5),
+                        reader.GetBoolean(7), id == NodeId,
+                        reader.GetString(6).Split(',', StringSplitOptions.RemoveEmptyEntries)));
+                }
+
+                return list;
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        _monitor.Dispose();
+        Outcomes.Dispose();
+        Intake.Dispose();
+        try
+        {
+            // Stopped: the others put back at once whatever this replica still held, instead of after the lease.
+            using var conn = Db.OpenConnection();
+            using var stop = Postgres.Sql.Command(conn, Sql.StopNode, null, NodeId);
+            stop.ExecuteNonQuery();
+        }
+        catch (Exception ex) when (Postgres.Sql.IsOutage(ex))
+        {
+            LogStopUnrecorded(_logger, NodeId, ex.Message);
+        }
+
+        Db.Dispose();
+    }
+
+    /// <summary>Claims up to ClaimBatch ready messages of <paramref name="store"/>'s queue into its buffer; how many.</summary>
+    internal int Claim(PostgresQueueStore store, bool stopping, ConcurrentQueue<PostgresQueueStore.Buffered> buffer)
+    {
+        using var conn = Db.OpenConnection();
+        using var cmd = Postgres.Sql.Command(conn, Sql.Claim, null, NodeId, store.QueueName, Time.GetUtcNow().UtcTicks, Options.ClaimBatch, stopping);
+        using var r = cmd.ExecuteReader();
+        var rows = new List<PostgresQueueStore.Buffered>();
+        while (r.Read())
+        {
+            rows.Add(new(Rows.Read(r, store.QueueName, at: 2), r.GetInt64(0), r.GetInt32(1)));
+        }
+
+        // RETURNING gives no order: the buffer hands them out oldest first.
+        rows.Sort(static (a, b) => a.Pos.CompareTo(b.Pos));
+        foreach (var row in rows)
+        {
+            buffer.Enqueue(row);
+        }
+
+        return rows.Count;
+    }
+
+    internal void ReportOutage(Exception ex)
+    {
+        if (_outage is null)
+        {
+            LogOutage(_logger, ex.Message);
+        }
+
+        _outage = ex.Message;
+    }
+
+    private void Healthy(bool healthy)
+    {
+        if (healthy && _outage is not null)
+        {
+            _outage = null;
+            LogRecovered(_logger);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "PostgreSQL storage: this replica is node {Node} on {Host}, schema {Schema}.")]
+    private static partial void LogStarted(ILogger logger, long node, string host, string schema);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "PostgreSQL unreachable ({Reason}): enqueues answer 503, workers back off, reports are kept.")]
+    private static partial void LogOutage(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "PostgreSQL reachable again.")]
+    private static partial void LogRecovered(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Node {Node}: the stop could not be recorded ({Reason}); peers put its claims back after the lease.")]
+    private static partial void LogStopUnrecorded(ILogger logger, long node, string reason);
+}
