@@ -15,6 +15,7 @@ WORKDIR /source
 COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
 COPY src/QueueApi.Engine/QueueApi.Engine.csproj src/QueueApi.Engine/
 COPY src/QueueApi.Storage.Sqlite/QueueApi.Storage.Sqlite.csproj src/QueueApi.Storage.Sqlite/
+COPY src/QueueApi.Storage.Postgres/QueueApi.Storage.Postgres.csproj src/QueueApi.Storage.Postgres/
 COPY src/QueueApi/QueueApi.csproj src/QueueApi/
 RUN dotnet restore src/QueueApi/QueueApi.csproj -a $TARGETARCH
 

@@ -96,7 +96,7 @@ internal sealed partial class PostgresQueueStore : IQueueStore
                 }
 
                 var seen = Volatile.Read(ref _version);
-                if (!_paused)
+                if (!_paused || !_accepting) // A drain finishes paused queues too, as the engine does.
                 {
                     if (TryTakeBuffered(out message))
                     {
@@ -144,7 +144,7 @@ internal sealed partial class PostgresQueueStore : IQueueStore
 
     public bool TryClaimNow(in WorkerSlot worker, out QueueMessage? message)
     {
-        if (_paused)
+        if (_paused && _accepting)
         {
             message = null;
             return false;

@@ -45,6 +45,34 @@ internal sealed class QueueRuntime
     /// <summary>The queue's rate limit on starting messages; null when it has none (the hot path then pays nothing).</summary>
     public StartLimiter? Starts { get; }
 
+    /// <summary>
+    /// How long a paused worker waits before it looks at the stored flag again: a shared store's flag can be
+    /// changed by another replica, which cannot wake this one's gate. A local resume wakes it at once.
+    /// </summary>
+    public static TimeSpan PauseRecheck { get; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Brings the pause gate in line with the stored flag (set here or, in a shared store, elsewhere); true while
+    /// paused. Once the store stops accepting, a drain finishes paused queues too, so the flag no longer holds.
+    /// </summary>
+    public bool SyncPaused()
+    {
+        var stored = Store.IsPaused && Store.IsAccepting;
+        if (stored != Pause.IsPaused)
+        {
+            if (stored)
+            {
+                Pause.Pause();
+            }
+            else
+            {
+                Pause.Resume();
+            }
+        }
+
+        return stored;
+    }
+
     /// <summary>How long the open circuit still keeps workers from taking new messages.</summary>
     public TimeSpan BreakRemaining() => Breaker.IsOpen ? Breaker.BreakRemaining(_time.GetUtcNow().UtcTicks) : TimeSpan.Zero;
 }

@@ -33,7 +33,8 @@ public sealed class WorkQueue
 
     public bool IsAccepting => Store.IsAccepting;
 
-    public bool IsPaused => Runtime.Pause.IsPaused;
+    /// <summary>The stored flag: a shared store shows a pause made through any replica.</summary>
+    public bool IsPaused => Store.IsPaused;
 
     public string CircuitState => Runtime.Breaker.StateAt(_time.GetUtcNow().UtcTicks) switch
     {

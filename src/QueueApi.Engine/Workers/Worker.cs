@@ -143,13 +143,13 @@ public sealed class Worker : IRetryObserver
         {
             var wake = _wake.Renew();
             CheckChaos();
-            if (_queue.Pause.IsPaused)
+            if (_queue.SyncPaused())
             {
                 SetState(WorkerState.Paused);
                 _lastFinish = 0;
                 try
                 {
-                    _queue.Pause.WaitUntilRunning(IdleWait, wake);
+                    _queue.Pause.WaitUntilRunning(QueueRuntime.PauseRecheck, wake);
                 }
                 catch (OperationCanceledException)
                 {

@@ -139,7 +139,13 @@ public sealed record ShutdownRequest(ShutdownMode? Mode);
 
 public sealed record HealthEntry(string Status, string Description);
 
-public sealed record HealthReportView(string Status, IReadOnlyDictionary<string, HealthEntry> Checks, EngineState Engine, IReadOnlyList<QueueView> Queues, IReadOnlyList<WorkerView> Workers);
+public sealed record HealthReportView(
+    string Status,
+    IReadOnlyDictionary<string, HealthEntry> Checks,
+    EngineState Engine,
+    IReadOnlyList<QueueView> Queues,
+    IReadOnlyList<WorkerView> Workers,
+    IReadOnlyList<QueueApi.Storage.Postgres.NodeInfo>? Nodes);
 
 /// <summary>Source-generated JSON for every API shape: no reflection on the request path.</summary>
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
@@ -157,4 +163,5 @@ public sealed record HealthReportView(string Status, IReadOnlyDictionary<string,
 [JsonSerializable(typeof(ShutdownReport))]
 [JsonSerializable(typeof(HealthReportView))]
 [JsonSerializable(typeof(JsonElement))]
+[JsonSerializable(typeof(IReadOnlyList<QueueApi.Storage.Postgres.NodeInfo>))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

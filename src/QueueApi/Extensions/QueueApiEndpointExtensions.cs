@@ -1,6 +1,7 @@
 using QueueApi.Dashboard;
 using QueueApi.Health;
 using QueueApi.Metrics;
+using QueueApi.Nodes;
 using QueueApi.Queues;
 using QueueApi.Schedules;
 using QueueApi.Shutdown;
@@ -27,6 +28,7 @@ internal static class QueueApiEndpointExtensions
         app.MapWorkers();
         app.MapSchedules();
         app.MapShutdown();
+        app.MapNodes();
         app.MapQueueHealth();
         app.MapQueueMetrics();
         app.MapDashboard();

@@ -13,6 +13,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using QueueApi.Schedules;
 using QueueApi.Tracing;
 using QueueApi.Webhooks;
+using QueueApi.Storage.Postgres;
 
 namespace QueueApi.Extensions;
 
@@ -27,9 +28,12 @@ internal static class QueueApiServiceExtensions
 
         services.TryAddSingleton(TimeProvider.System);
         services.AddQueueStorage(config);
+        // A store chosen by configuration comes first: the engine adds the in-memory one only when none is registered.
+        services.AddPostgresStorage(config);
         services.AddQueueEngine(config);
         services.AddHostedService<StartupWarnings>();
         services.AddWebhookHandler();
+        services.AddExceptionHandler<StorageUnavailableHandler>();
         services.AddOptions<ApiOptions>().Bind(config.GetSection(ApiOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<AdminKeyOptions>().Bind(config.GetSection(QueueApiOptions.SectionName));
         services.Configure<HostOptions>(config.GetSection("HostOptions"));

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using QueueApi.Storage;
+using QueueApi.Engine.Storage;
 
 namespace QueueApi.Extensions;
 
@@ -44,6 +45,8 @@ internal static class StartupFailures
     {
         _ when StorageRefusal.Find(ex) is not null => ExitCodeInvalidConfiguration,
         OptionsValidationException => ExitCodeInvalidConfiguration,
+        // The configured store cannot be opened: a database that cannot be reached, a schema from a newer version.
+        StorageUnavailableException => ExitCodeInvalidConfiguration,
         IOException when ex.Message.StartsWith("Failed to bind to address", StringComparison.Ordinal) => ExitCodeCannotListen,
         _ => null,
     };
@@ -55,6 +58,7 @@ internal static class StartupFailures
         _ when StorageRefusal.Find(ex) is { } refusal => $"QueueApi cannot start: {refusal.Message}",
         OptionsValidationException o =>
             $"QueueApi cannot start: invalid configuration.{Environment.NewLine}  {string.Join($"{Environment.NewLine}  ", o.Failures)}",
+        StorageUnavailableException => $"QueueApi cannot start: {ex.Message}",
         _ =>
             $"QueueApi cannot start: {ex.Message}{Environment.NewLine}  Stop what listens there, or choose another address: --urls http://localhost:5081 (or ASPNETCORE_URLS, ASPNETCORE_HTTP_PORTS).",
     };

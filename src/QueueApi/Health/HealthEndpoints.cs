@@ -19,13 +19,24 @@ internal sealed class AcceptingReadyCheck(QueueEngine engine) : IHealthCheck
         Task.FromResult(engine.IsReady(out var why) ? HealthCheckResult.Healthy(why) : HealthCheckResult.Unhealthy(why));
 }
 
+/// <summary>Readiness: the store answers (a shared database may be away; liveness does not depend on it).</summary>
+internal sealed class StorageReadyCheck(QueueEngine engine) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var health = await engine.Storage.CheckHealthAsync(cancellationToken).ConfigureAwait(false);
+        return health.Healthy ? HealthCheckResult.Healthy(health.Description) : HealthCheckResult.Unhealthy(health.Description);
+    }
+}
+
 internal static class HealthEndpoints
 {
     public static IServiceCollection AddQueueHealthChecks(this IServiceCollection services)
     {
         services.AddHealthChecks()
             .AddCheck<WorkersLiveCheck>("workers", tags: ["live"])
-            .AddCheck<AcceptingReadyCheck>("accepting", tags: ["ready"]);
+            .AddCheck<AcceptingReadyCheck>("accepting", tags: ["ready"])
+            .AddCheck<StorageReadyCheck>("storage", tags: ["ready"]);
         return services;
     }
 
@@ -69,17 +80,19 @@ internal static class HealthEndpoints
 
     private static void NoCache(HttpContext http) => http.Response.Headers.CacheControl = "no-store, no-cache";
 
-    private static Task WriteFull(HttpContext http, HealthReport report)
+    private static async Task WriteFull(HttpContext http, HealthReport report)
     {
         var engine = http.RequestServices.GetRequiredService<QueueEngine>();
+        var nodes = await Nodes.NodeEndpoints.TryListAsync(http.RequestServices, engine, http.RequestAborted).ConfigureAwait(false);
         var view = new HealthReportView(
             report.Status.ToString(),
             report.Entries.ToDictionary(e => e.Key, e => new HealthEntry(e.Value.Status.ToString(), e.Value.Description ?? "")),
             engine.State,
             engine.Queues.Select(QueueView.From).ToList(),
-            engine.Workers.Select(WorkerView.From).ToList());
+            engine.Workers.Select(WorkerView.From).ToList(),
+            nodes);
         http.Response.ContentType = "application/json; charset=utf-8";
         var options = http.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions;
-        return JsonSerializer.SerializeAsync(http.Response.Body, view, options.GetTypeInfo(typeof(HealthReportView)), http.RequestAborted);
+        await JsonSerializer.SerializeAsync(http.Response.Body, view, options.GetTypeInfo(typeof(HealthReportView)), http.RequestAborted).ConfigureAwait(false);
     }
 }

@@ -20,8 +20,13 @@ public sealed class PostgresCluster : IAsyncDisposable
     private readonly int _port;
 
     public PostgresCluster()
+        : this(privateCluster: false)
     {
-        var given = Environment.GetEnvironmentVariable("QUEUEAPI_TEST_POSTGRES");
+    }
+
+    private PostgresCluster(bool privateCluster)
+    {
+        var given = privateCluster ? null : Environment.GetEnvironmentVariable("QUEUEAPI_TEST_POSTGRES");
         if (!string.IsNullOrWhiteSpace(given))
         {
             ConnectionString = given.Trim('\'', '"');
@@ -70,6 +75,9 @@ public sealed class PostgresCluster : IAsyncDisposable
             Unavailable = $"PostgreSQL could not be started here ({ex.Message}); set QUEUEAPI_TEST_POSTGRES to a server.";
         }
     }
+
+    /// <summary>Always a cluster of its own: a test that stops and starts the server must not disturb the others.</summary>
+    public static PostgresCluster StartPrivate() => new(privateCluster: true);
 
     public string ConnectionString { get; } = "";
 

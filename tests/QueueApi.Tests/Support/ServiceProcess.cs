@@ -103,9 +103,12 @@ public sealed class ServiceProcess : IAsyncDisposable
     }
 
     /// <summary>Sends SIGTERM, as Kubernetes or Ctrl+C would.</summary>
-    public void Terminate()
+    public void Terminate() => Signal("TERM");
+
+    /// <summary>Sends a signal by name: KILL (a crash, an OOM kill), STOP and CONT (a replica frozen, then back).</summary>
+    public void Signal(string name)
     {
-        using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        using var kill = Process.Start("kill", [$"-{name}", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         kill.WaitForExit(5_000);
     }
 
