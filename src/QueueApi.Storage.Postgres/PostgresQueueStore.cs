@@ -19,6 +19,7 @@ internal sealed partial class PostgresQueueStore : IQueueStore
     private readonly object _gate = new();
     private int _version;
     private int _fetching;
+    private int _buffered;
     private int _intake;
     private volatile bool _accepting = true;
     private volatile bool _drained;
@@ -178,6 +179,7 @@ internal sealed partial class PostgresQueueStore : IQueueStore
     {
         while (_buffer.TryDequeue(out _))
         {
+            Interlocked.Decrement(ref _buffered);
         }
     }
 
@@ -198,6 +200,12 @@ internal sealed partial class PostgresQueueStore : IQueueStore
         {
             _claims[b.Message] = new Claim(b.Pos, b.Claims);
             message = b.Message;
+            // Below half: this worker tops the buffer up (one round trip) while the others keep working from it.
+            if (Interlocked.Decrement(ref _buffered) < _storage.Options.ClaimBatch / 2 && Volatile.Read(ref _fetching) == 0 && _accepting)
+            {
+                Fetch();
+            }
+
             return true;
         }
 
@@ -215,9 +223,11 @@ internal sealed partial class PostgresQueueStore : IQueueStore
         try
         {
             var stopping = !_accepting;
-            var got = _storage.Claim(this, stopping, _buffer);
+            var room = _storage.Options.ClaimBatch - Volatile.Read(ref _buffered);
+            var got = room > 0 ? _storage.Claim(this, stopping, room, _buffer) : 0;
             if (got > 0)
             {
+                Interlocked.Add(ref _buffered, got);
                 Wake();
                 return FetchResult.Got;
             }

@@ -185,11 +185,11 @@ public sealed partial class PostgresStorage : IMessageStorage, INodeDirectory
         Db.Dispose();
     }
 
-    /// <summary>Claims up to ClaimBatch ready messages of <paramref name="store"/>'s queue into its buffer; how many.</summary>
-    internal int Claim(PostgresQueueStore store, bool stopping, ConcurrentQueue<PostgresQueueStore.Buffered> buffer)
+    /// <summary>Claims up to <paramref name="limit"/> ready messages of <paramref name="store"/>'s queue into its buffer; how many.</summary>
+    internal int Claim(PostgresQueueStore store, bool stopping, int limit, ConcurrentQueue<PostgresQueueStore.Buffered> buffer)
     {
         using var conn = Db.OpenConnection();
-        using var cmd = Postgres.Sql.Command(conn, Sql.Claim, null, NodeId, store.QueueName, Time.GetUtcNow().UtcTicks, Options.ClaimBatch, stopping);
+        using var cmd = Postgres.Sql.Command(conn, Sql.Claim, null, NodeId, store.QueueName, Time.GetUtcNow().UtcTicks, limit, stopping);
         using var r = cmd.ExecuteReader();
         var rows = new List<PostgresQueueStore.Buffered>();
         while (r.Read())

@@ -42,7 +42,6 @@ internal static class Schema
             finished bigint)
         """,
         "CREATE INDEX messages_ready ON {s}.messages (queue, pos) WHERE status = 0",
-        "CREATE INDEX messages_live ON {s}.messages (queue, status) WHERE status IN (1, 2, 7)",
         "CREATE INDEX messages_owner ON {s}.messages (owner) WHERE owner IS NOT NULL",
         "CREATE INDEX messages_retained ON {s}.messages (queue, finished) WHERE status IN (3, 4, 6)",
         "CREATE INDEX messages_dead ON {s}.messages (queue, finished) WHERE status = 5",

@@ -62,6 +62,7 @@ internal sealed class Sql(string s)
         WITH dead AS (
             UPDATE {s}.nodes n SET rescued_at = now()
             WHERE n.id <> $1 AND (n.stopped_at IS NOT NULL OR n.heartbeat_at < now() - $2::interval)
+              AND (n.rescued_at IS NULL OR n.heartbeat_at > n.rescued_at)
               AND EXISTS (SELECT 1 FROM {s}.messages m WHERE m.owner = n.id)
             RETURNING n.id),
         r AS (

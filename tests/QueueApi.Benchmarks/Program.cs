@@ -6,7 +6,8 @@ using QueueApi.Benchmarks;
 
 // Modes: handoff (BenchmarkDotNet), split (producer and consumer sides alone), lifecycle, memory and scheduled (plain Stopwatch/GC runs),
 // recurring (10,000 schedules due in one second against a plain batch), priorities (mixed against the default lane), or all;
-// host: the service with the bare route the HTTP ingress benchmark (ingress/run.sh) measures against.
+// host: the service with the bare route the HTTP ingress benchmark (ingress/run.sh) measures against;
+// postgres: the PostgreSQL store end to end, claim and complete per replica (needs a server, see PostgresThroughput.cs).
 var mode = args.Length > 0 ? args[0].ToLowerInvariant() : "handoff";
 var rest = args.Skip(1).ToArray();
 switch (mode)
@@ -40,6 +41,8 @@ switch (mode)
     case "sqlite-intake":
         SqliteIntake.Run(rest);
         return 0;
+    case "postgres":
+        return PostgresThroughput.Run();
     case "all":
         RunHandoff(rest);
         Split.Run();
@@ -50,7 +53,7 @@ switch (mode)
         PriorityLanes.Run();
         return 0;
     default:
-        Console.Error.WriteLine($"Unknown mode '{mode}'. Use: handoff | split | lifecycle | memory | scheduled | recurring | priorities | sqlite | sqlite-intake | all | host");
+        Console.Error.WriteLine($"Unknown mode '{mode}'. Use: handoff | split | lifecycle | memory | scheduled | recurring | priorities | sqlite | sqlite-intake | all | host | postgres");
         return 2;
 }
 
