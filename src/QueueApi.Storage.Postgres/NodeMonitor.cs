@@ -69,6 +69,10 @@ internal sealed partial class NodeMonitor : IDisposable
                 {
                     Heartbeat(conn);
                     Rescue(conn);
+                    using (var forget = Sql.Command(conn, _storage.Sql.ForgetNodes))
+                    {
+                        forget.ExecuteNonQuery();
+                    }
                     nextBeat = Environment.TickCount64 + (long)_storage.Options.HeartbeatInterval.TotalMilliseconds;
                 }
 
