@@ -58,6 +58,11 @@ internal sealed partial class OutcomeWriter : IDisposable
     /// <summary>Waits until every report made before this call is committed; false if that took longer than <paramref name="timeout"/>.</summary>
     public bool Flush(TimeSpan timeout)
     {
+        if (timeout <= TimeSpan.Zero)
+        {
+            return _items.IsEmpty;
+        }
+
         var barrier = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _items.Enqueue(barrier);
         _signal.Set();

@@ -10,8 +10,11 @@ internal sealed partial class PostgresQueueStore
 {
     private const string DeletedReason = "deleted from dead letters";
 
-    // A reader waits this long for this replica's pending reports, then reads what is committed.
-    private static readonly TimeSpan FlushWait = TimeSpan.FromSeconds(2);
+    // A reader waits this long for this replica's pending reports, then reads what is committed; not at all while
+    // the database is away (the reports wait for it, and a read would fail anyway).
+    private TimeSpan FlushWait => _storage.InOutage ? TimeSpan.Zero : TimeSpan.FromSeconds(2);
+
+    private volatile QueueCounts _lastCounts = new(0, 0, 0, 0, 0, 0, 0, 0, new Dictionary<string, long>());
 
     public int QueuedCount => Count(_storage.Sql.QueuedCount);
 
@@ -29,6 +32,10 @@ internal sealed partial class PostgresQueueStore
         return message is not null;
     }
 
+    /// <summary>
+    /// The books; while the database is away, the last ones read (the engine reads them for metrics, the dashboard
+    /// and the shutdown report, none of which may fail for an outage).
+    /// </summary>
     public QueueCounts Counts()
     {
         _storage.Outcomes.Flush(FlushWait);
@@ -55,8 +62,8 @@ internal sealed partial class PostgresQueueStore
                 reasons[r.GetString(0)] = r.GetInt64(1);
             }
 
-            return new QueueCounts(accepted, succeeded, failed, dead, dropped, queued, inFlight, retrying, reasons);
-        }, null, throwOnOutage: true)!;
+            return _lastCounts = new QueueCounts(accepted, succeeded, failed, dead, dropped, queued, inFlight, retrying, reasons);
+        }, _lastCounts);
     }
 
     public IReadOnlyList<QueueMessage> DeadLetters(int limit)

@@ -76,6 +76,9 @@ public sealed partial class PostgresStorage : IMessageStorage, INodeDirectory
 
     internal OutcomeWriter Outcomes { get; }
 
+    /// <summary>True from a failed round trip until the next one succeeds.</summary>
+    internal bool InOutage => _outage is not null;
+
     internal IReadOnlyCollection<PostgresQueueStore> Stores => (IReadOnlyCollection<PostgresQueueStore>)_stores.Values;
 
     public IQueueStore Open(string queueName, QueueOptions options)

@@ -14,6 +14,7 @@ internal static class OpenApiExtensions
         ["Workers"] = "The live view of every worker thread, and fault injection when chaos is on.",
         ["Shutdown"] = "Stop the worker pool and the host, and read the account of the stop.",
         ["Dashboard"] = "The live dashboard's data: a snapshot of every queue and worker, and the same as a server-sent event stream.",
+        ["Nodes"] = "The replicas sharing the queues (PostgreSQL store): heartbeats, alive or not, workers.",
         ["Health"] = "Probes for Kubernetes (liveness, readiness) and the full health report.",
         ["Schedules"] = "Recurring schedules: cron in a time zone enqueues one message per occurrence; from the API or from configuration (read-only).",
     };

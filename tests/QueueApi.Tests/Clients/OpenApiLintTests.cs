@@ -12,6 +12,7 @@ public sealed class OpenApiLintTests
     [
         "operation-4xx-response #/paths/~1queues/get/responses",
         "operation-4xx-response #/paths/~1workers/get/responses",
+        "operation-4xx-response #/paths/~1nodes/get/responses",
         "operation-4xx-response #/paths/~1dashboard~1snapshot/get/responses",
         "operation-4xx-response #/paths/~1schedules/get/responses",
         "operation-4xx-response #/paths/~1health~1live/get/responses",
