@@ -19,6 +19,7 @@ internal sealed partial class PostgresQueueStore : IQueueStore
     private readonly object _gate = new();
     private int _version;
     private int _fetching;
+    private int _reserved;
     private int _buffered;
     private int _intake;
     private volatile bool _accepting = true;
@@ -201,7 +202,7 @@ internal sealed partial class PostgresQueueStore : IQueueStore
             _claims[b.Message] = new Claim(b.Pos, b.Claims);
             message = b.Message;
             // Below half: this worker tops the buffer up (one round trip) while the others keep working from it.
-            if (Interlocked.Decrement(ref _buffered) < _storage.Options.ClaimBatch / 2 && Volatile.Read(ref _fetching) == 0 && _accepting)
+            if (Interlocked.Decrement(ref _buffered) < _storage.Options.ClaimBatch / 2 && Volatile.Read(ref _fetching) < Fetchers && _accepting)
             {
                 Fetch();
             }
@@ -213,18 +214,35 @@ internal sealed partial class PostgresQueueStore : IQueueStore
         return false;
     }
 
+    /// <summary>
+    /// Round trips in flight at once per queue: with one, fast workers empty the buffer while it is out; half the
+    /// workers keep them fed, each fetch taking its share of the buffer's room (reserved, so the bound holds).
+    /// </summary>
+    private int Fetchers => Math.Max(1, Options.Workers / 2);
+
     private FetchResult Fetch()
     {
-        if (Interlocked.CompareExchange(ref _fetching, 1, 0) != 0)
+        if (Interlocked.Increment(ref _fetching) > Fetchers)
         {
-            return FetchResult.Busy; // Another worker is fetching; it wakes the rest when rows arrive.
+            Interlocked.Decrement(ref _fetching);
+            return FetchResult.Busy; // Others are fetching; they wake the rest when rows arrive.
         }
 
+        var take = 0;
         try
         {
             var stopping = !_accepting;
-            var room = _storage.Options.ClaimBatch - Volatile.Read(ref _buffered);
-            var got = room > 0 ? _storage.Claim(this, stopping, room, _buffer) : 0;
+            var share = Math.Max(1, _storage.Options.ClaimBatch / Fetchers);
+            // Reserve a whole share first, then give back what the room does not allow.
+            var othersReserved = Interlocked.Add(ref _reserved, share) - share;
+            take = Math.Max(0, Math.Min(share, _storage.Options.ClaimBatch - Volatile.Read(ref _buffered) - othersReserved));
+            Interlocked.Add(ref _reserved, take - share);
+            if (take == 0)
+            {
+                return FetchResult.Busy; // The buffer is full (or about to be).
+            }
+
+            var got = _storage.Claim(this, stopping, take, _buffer);
             if (got > 0)
             {
                 Interlocked.Add(ref _buffered, got);
@@ -249,7 +267,8 @@ internal sealed partial class PostgresQueueStore : IQueueStore
         }
         finally
         {
-            Volatile.Write(ref _fetching, 0);
+            Interlocked.Add(ref _reserved, -take);
+            Interlocked.Decrement(ref _fetching);
         }
     }
 
