@@ -27,7 +27,10 @@ internal sealed partial class NodeMonitor : IDisposable
     public void Rescue(NpgsqlConnection conn)
     {
         var o = _storage.Options;
-        using var cmd = Sql.Command(conn, _storage.Sql.Rescue, null, _storage.NodeId, o.LeaseTimeout, o.MaxCrashes, _storage.Time.GetUtcNow().UtcTicks);
+        var stores = _storage.Stores.ToArray();
+        using var cmd = Sql.Command(
+            conn, _storage.Sql.Rescue, null, _storage.NodeId, o.LeaseTimeout, o.MaxCrashes, _storage.Time.GetUtcNow().UtcTicks,
+            stores.Select(s => s.QueueName).ToArray(), stores.Select(s => s.Options.MaxCrashes).ToArray());
         using var r = cmd.ExecuteReader();
         if (r.Read() && r.GetInt32(0) > 0)
         {

@@ -28,7 +28,10 @@ public sealed class PostgresStorageOptions
     [Range(1, 10_000)]
     public int ClaimBatch { get; set; } = 32;
 
-    /// <summary>A message in flight when its replica died this many times is dead-lettered instead of redelivered.</summary>
+    /// <summary>
+    /// For a queue this replica does not serve: a message in flight when its replica died this many times is
+    /// dead-lettered. Queues this replica serves use their own <c>QueueApi:Queues:{name}:MaxCrashes</c>.
+    /// </summary>
     [Range(1, 100)]
     public int MaxCrashes { get; set; } = 2;
 }

@@ -2,7 +2,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using QueueApi.Engine.Storage;
 
 namespace QueueApi.Storage.Postgres;
 
@@ -12,8 +11,8 @@ public static class PostgresStorageServiceCollectionExtensions
     public const string SectionName = "QueueApi:Storage";
 
     /// <summary>
-    /// Registers the PostgreSQL store (and the node directory) when configured; otherwise changes nothing. Call it
-    /// before the engine's registration, which adds its default store only when none was registered.
+    /// Registers the PostgreSQL store, its validated settings and the node directory when configured; otherwise
+    /// changes nothing. The service's storage registration hands it out as the <c>IMessageStorage</c>.
     /// </summary>
     public static IServiceCollection AddPostgresStorage(this IServiceCollection services, IConfiguration configuration)
     {
@@ -34,7 +33,6 @@ public static class PostgresStorageServiceCollectionExtensions
             sp.GetRequiredService<IOptions<PostgresStorageOptions>>().Value,
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<PostgresStorage>>()));
-        services.AddSingleton<IMessageStorage>(sp => sp.GetRequiredService<PostgresStorage>());
         services.AddSingleton<INodeDirectory>(sp => sp.GetRequiredService<PostgresStorage>());
         return services;
     }

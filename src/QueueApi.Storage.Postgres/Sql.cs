@@ -53,10 +53,13 @@ internal sealed class Sql(string s)
             (SELECT finished FROM {s}.messages WHERE queue = $1 AND status = 5 ORDER BY finished DESC OFFSET $3 LIMIT 1)
         """;
 
+    /// <summary>A message's MaxCrashes: its queue's ($5 names, $6 values) where this replica serves it, else $3.</summary>
+    private const string MaxCrashes = "(SELECT coalesce(max(t.mc), $3) FROM unnest($5::text[], $6::int[]) AS t(q, mc) WHERE t.q = m.queue)";
+
     /// <summary>
     /// Puts back what dead replicas (silent past the lease, or stopped) had claimed, exactly once: the node row is
     /// marked in the same statement and each message row is locked by the update. A message that was in flight
-    /// counts a crash; at MaxCrashes ($3) it is dead-lettered instead ($4: now, in UTC ticks).
+    /// counts a crash; at its queue's MaxCrashes it is dead-lettered instead ($4: now, in UTC ticks).
     /// </summary>
     public readonly string Rescue = $"""
         WITH dead AS (
@@ -67,12 +70,12 @@ internal sealed class Sql(string s)
             RETURNING n.id),
         r AS (
             UPDATE {s}.messages m SET
-                status = CASE WHEN m.status = 7 OR m.crashes + 1 < $3 THEN 0 ELSE 5 END,
+                status = CASE WHEN m.status = 7 OR m.crashes + 1 < {MaxCrashes} THEN 0 ELSE 5 END,
                 crashes = m.crashes + CASE WHEN m.status = 7 THEN 0 ELSE 1 END,
-                error = CASE WHEN m.status = 7 OR m.crashes + 1 < $3 THEN m.error
-                        ELSE 'in flight when its replica died ' || (m.crashes + 1) || ' times (MaxCrashes ' || $3 || ')' END,
-                finished = CASE WHEN m.status = 7 OR m.crashes + 1 < $3 THEN NULL ELSE nextval('{s}.finish_order') * 100000 END,
-                completed_at = CASE WHEN m.status = 7 OR m.crashes + 1 < $3 THEN NULL ELSE $4 END,
+                error = CASE WHEN m.status = 7 OR m.crashes + 1 < {MaxCrashes} THEN m.error
+                        ELSE 'in flight when its replica died ' || (m.crashes + 1) || ' times (MaxCrashes ' || {MaxCrashes} || ')' END,
+                finished = CASE WHEN m.status = 7 OR m.crashes + 1 < {MaxCrashes} THEN NULL ELSE nextval('{s}.finish_order') * 100000 END,
+                completed_at = CASE WHEN m.status = 7 OR m.crashes + 1 < {MaxCrashes} THEN NULL ELSE $4 END,
                 owner = NULL, worker = NULL
             FROM dead WHERE m.owner = dead.id
             RETURNING m.queue, m.status),

@@ -13,7 +13,6 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using QueueApi.Schedules;
 using QueueApi.Tracing;
 using QueueApi.Webhooks;
-using QueueApi.Storage.Postgres;
 
 namespace QueueApi.Extensions;
 
@@ -28,8 +27,6 @@ internal static class QueueApiServiceExtensions
 
         services.TryAddSingleton(TimeProvider.System);
         services.AddQueueStorage(config);
-        // A store chosen by configuration comes first: the engine adds the in-memory one only when none is registered.
-        services.AddPostgresStorage(config);
         services.AddQueueEngine(config);
         services.AddHostedService<StartupWarnings>();
         services.AddWebhookHandler();

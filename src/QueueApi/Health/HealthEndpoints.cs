@@ -19,24 +19,13 @@ internal sealed class AcceptingReadyCheck(QueueEngine engine) : IHealthCheck
         Task.FromResult(engine.IsReady(out var why) ? HealthCheckResult.Healthy(why) : HealthCheckResult.Unhealthy(why));
 }
 
-/// <summary>Readiness: the store answers (a shared database may be away; liveness does not depend on it).</summary>
-internal sealed class StorageReadyCheck(QueueEngine engine) : IHealthCheck
-{
-    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
-    {
-        var health = await engine.Storage.CheckHealthAsync(cancellationToken).ConfigureAwait(false);
-        return health.Healthy ? HealthCheckResult.Healthy(health.Description) : HealthCheckResult.Unhealthy(health.Description);
-    }
-}
-
 internal static class HealthEndpoints
 {
     public static IServiceCollection AddQueueHealthChecks(this IServiceCollection services)
     {
         services.AddHealthChecks()
             .AddCheck<WorkersLiveCheck>("workers", tags: ["live"])
-            .AddCheck<AcceptingReadyCheck>("accepting", tags: ["ready"])
-            .AddCheck<StorageReadyCheck>("storage", tags: ["ready"]);
+            .AddCheck<AcceptingReadyCheck>("accepting", tags: ["ready"]);
         return services;
     }
 

@@ -9,8 +9,12 @@ internal sealed class StorageOptions
     public const string SectionName = "QueueApi:Storage";
     public const string Sqlite = "Sqlite";
     public const string Memory = "Memory";
+    public const string Postgres = Storage.Postgres.PostgresStorageOptions.ProviderName;
 
-    /// <summary><c>Sqlite</c> (durable, the default) or <c>Memory</c> (lost when the process ends).</summary>
+    /// <summary>
+    /// <c>Sqlite</c> (durable, the default), <c>Memory</c> (lost when the process ends) or <c>Postgres</c> (shared by
+    /// many replicas; its settings, ConnectionString and the rest, bind from this section too).
+    /// </summary>
     public string Provider { get; set; } = Sqlite;
 
     /// <summary>The SQLite database file; relative to the content root.</summary>
@@ -20,6 +24,8 @@ internal sealed class StorageOptions
     public string Synchronous { get; set; } = nameof(SqliteSynchronous.Normal);
 
     public bool IsSqlite => string.Equals(Provider, Sqlite, StringComparison.OrdinalIgnoreCase);
+
+    public bool IsPostgres => string.Equals(Provider, Postgres, StringComparison.OrdinalIgnoreCase);
 
     public SqliteStorageOptions ToSqlite() => new()
     {
@@ -34,9 +40,9 @@ internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
     public ValidateOptionsResult Validate(string? name, StorageOptions options)
     {
         var failures = new List<string>();
-        if (!options.IsSqlite && !string.Equals(options.Provider, StorageOptions.Memory, StringComparison.OrdinalIgnoreCase))
+        if (!options.IsSqlite && !options.IsPostgres && !string.Equals(options.Provider, StorageOptions.Memory, StringComparison.OrdinalIgnoreCase))
         {
-            failures.Add($"QueueApi:Storage:Provider is '{options.Provider}': use Sqlite (durable, the default) or Memory.");
+            failures.Add($"QueueApi:Storage:Provider is '{options.Provider}': use Sqlite (durable, the default), Memory, or Postgres (many replicas).");
         }
 
         if (!Enum.TryParse<SqliteSynchronous>(options.Synchronous, ignoreCase: true, out _) || int.TryParse(options.Synchronous, out _))

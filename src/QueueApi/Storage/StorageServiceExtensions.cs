@@ -2,6 +2,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using QueueApi.Engine.Storage;
 using QueueApi.Engine.Storage.Memory;
+using QueueApi.Storage.Postgres;
 using QueueApi.Storage.Sqlite.Queues;
 using QueueApi.Storage.Sqlite.Schedules;
 
@@ -16,13 +17,15 @@ internal static class StorageServiceExtensions
     public static IServiceCollection AddQueueStorage(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<StorageOptions>().Bind(configuration.GetSection(StorageOptions.SectionName)).ValidateOnStart();
+        // The PostgreSQL store's own settings and its node directory, when it is the one configured.
+        services.AddPostgresStorage(configuration);
         services.AddSingleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>();
         services.AddSingleton<IMessageStorage>(sp =>
         {
             var options = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
             var time = sp.GetRequiredService<TimeProvider>();
-            return options.IsSqlite
-                ? new SqliteStorage(options.ToSqlite(), sp.GetRequiredService<IHostEnvironment>().ContentRootPath, time)
+            return options.IsPostgres ? sp.GetRequiredService<PostgresStorage>()
+                : options.IsSqlite ? new SqliteStorage(options.ToSqlite(), sp.GetRequiredService<IHostEnvironment>().ContentRootPath, time)
                 : new MemoryStorage(time);
         });
         // Schedules beside the messages: with SQLite, a file of their own next to the database (durable, shareable).

@@ -69,7 +69,7 @@ public sealed class StorageApiTests
     }
 
     [Theory]
-    [InlineData("QueueApi:Storage:Provider", "Postgres", null)]
+    [InlineData("QueueApi:Storage:Provider", "Oracle", null)] // Postgres is known since issue 13
     [InlineData("QueueApi:Storage:Synchronous", null, "Sometimes")]
     public void AnUnknownStorageSettingFailsValidationNamingTheKey(string key, string? provider, string? synchronous)
     {
