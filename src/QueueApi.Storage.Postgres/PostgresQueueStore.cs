@@ -98,28 +98,32 @@ internal sealed partial class PostgresQueueStore : IQueueStore
                 }
 
                 var seen = Volatile.Read(ref _version);
-                if (!_paused || !_accepting) // A drain finishes paused queues too, as the engine does.
+                if (_paused && _accepting)
                 {
-                    if (TryTakeBuffered(out message))
-                    {
-                        return TakeResult.Taken;
-                    }
+                    // Paused through any replica: back to the worker, whose loop shows paused and waits at its gate.
+                    message = null;
+                    return TakeResult.TimedOut;
+                }
 
-                    var fetch = Fetch();
-                    if (fetch == FetchResult.Got)
-                    {
-                        continue;
-                    }
+                if (TryTakeBuffered(out message))
+                {
+                    return TakeResult.Taken;
+                }
 
-                    if (_drained && _buffer.IsEmpty)
-                    {
-                        return TakeResult.Completed;
-                    }
+                var fetch = Fetch();
+                if (fetch == FetchResult.Got)
+                {
+                    continue;
+                }
 
-                    if (fetch == FetchResult.Outage)
-                    {
-                        seen = -1; // Back off for a whole interval; a wake-up does not shorten it.
-                    }
+                if (_drained && _buffer.IsEmpty)
+                {
+                    return TakeResult.Completed;
+                }
+
+                if (fetch == FetchResult.Outage)
+                {
+                    seen = -1; // Back off for a whole interval; a wake-up does not shorten it.
                 }
 
                 var left = timeout.TotalMilliseconds - (Environment.TickCount64 - started);

@@ -1,10 +1,14 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using Npgsql;
+using QueueApi.Engine;
 using QueueApi.Engine.Configuration;
+using QueueApi.Engine.Handlers;
 using QueueApi.Engine.Messages;
 using QueueApi.Engine.Storage;
+using QueueApi.Engine.Workers;
 using QueueApi.Storage.Postgres.Tests.Support;
 
 namespace QueueApi.Storage.Postgres.Tests;
@@ -132,6 +136,34 @@ public sealed class SharedStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task AnEnginesWorkersShowPausedWhenAnotherReplicaPausesTheQueueAndRunItOnceResumed()
+    {
+        var handled = 0;
+        using var engine = new QueueEngine(
+            Options.Create(new QueueApiOptions { Queues = { ["q"] = Queue } }),
+            _ => new CountingHandler(() => Interlocked.Increment(ref handled)),
+            TimeProvider.System,
+            NullLogger<QueueEngine>.Instance,
+            storage: Replica());
+        engine.Start();
+        var other = Replica().Open("q", Queue);
+
+        other.SetPaused(true);
+
+        Assert.True(SpinWait.SpinUntil(() => engine.Workers.All(w => w.State == WorkerState.Paused), Timeout), "this replica's workers show paused");
+        Assert.True(engine.Queues.Single().IsPaused);
+        var m = Message();
+        Assert.Equal(EnqueueStatus.Accepted, await other.EnqueueAsync(m, TestContext.Current.CancellationToken));
+        Assert.Equal(0, Volatile.Read(ref handled));
+
+        other.SetPaused(false);
+
+        Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref handled) == 1, Timeout), "the message runs once resumed");
+        engine.RequestStop(ShutdownMode.Immediate);
+        await engine.Completion.WaitAsync(Timeout, TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
     public async Task AStorageRefusesASchemaWrittenByANewerVersion()
     {
         Replica().Dispose();
@@ -147,6 +179,15 @@ public sealed class SharedStoreTests : IDisposable
         foreach (var s in _storages)
         {
             s.Dispose();
+        }
+    }
+
+    private sealed class CountingHandler(Action handled) : IMessageHandler
+    {
+        public ValueTask HandleAsync(MessageContext context, CancellationToken cancellationToken)
+        {
+            handled();
+            return ValueTask.CompletedTask;
         }
     }
 
