@@ -20,6 +20,8 @@ internal sealed partial class PostgresQueueStore : IQueueStore
     private int _version;
     private int _fetching;
     private int _reserved;
+    private long _floor;
+    private long _fullScanAt;
     private int _buffered;
     private int _intake;
     private volatile bool _accepting = true;
@@ -246,7 +248,7 @@ internal sealed partial class PostgresQueueStore : IQueueStore
                 return FetchResult.Busy; // The buffer is full (or about to be).
             }
 
-            var got = _storage.Claim(this, stopping, take, _buffer);
+            var got = ClaimAboveFloor(stopping, take);
             if (got > 0)
             {
                 Interlocked.Add(ref _buffered, got);
@@ -274,6 +276,39 @@ internal sealed partial class PostgresQueueStore : IQueueStore
             Interlocked.Add(ref _reserved, -take);
             Interlocked.Decrement(ref _fetching);
         }
+    }
+
+    /// <summary>
+    /// Claims above the floor (where the last claim ended); from the start at each fallback poll, and again from
+    /// the start when the floor finds nothing, so a message put back below it waits at most one poll.
+    /// </summary>
+    private int ClaimAboveFloor(bool stopping, int take)
+    {
+        var now = Environment.TickCount64;
+        var full = now - Volatile.Read(ref _fullScanAt) >= _storage.Options.PollInterval.TotalMilliseconds;
+        var floor = full ? 0 : Volatile.Read(ref _floor);
+        var (got, top) = _storage.Claim(this, stopping, take, floor, _buffer);
+        if (got == 0 && floor > 0)
+        {
+            full = true;
+            (got, top) = _storage.Claim(this, stopping, take, 0, _buffer);
+        }
+
+        if (full)
+        {
+            Volatile.Write(ref _fullScanAt, now);
+        }
+
+        // Concurrent fetchers: the floor only rises (a lower one would just scan more).
+        for (var seen = Volatile.Read(ref _floor); top > seen; seen = Volatile.Read(ref _floor))
+        {
+            if (Interlocked.CompareExchange(ref _floor, top, seen) == seen)
+            {
+                break;
+            }
+        }
+
+        return got;
     }
 
     // ---- Outcome reports (the claiming worker's thread) ------------------------------------------------------

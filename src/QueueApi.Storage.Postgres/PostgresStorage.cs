@@ -188,11 +188,14 @@ public sealed partial class PostgresStorage : IMessageStorage, INodeDirectory
         Db.Dispose();
     }
 
-    /// <summary>Claims up to <paramref name="limit"/> ready messages of <paramref name="store"/>'s queue into its buffer; how many.</summary>
-    internal int Claim(PostgresQueueStore store, bool stopping, int limit, ConcurrentQueue<PostgresQueueStore.Buffered> buffer)
+    /// <summary>
+    /// Claims up to <paramref name="limit"/> ready messages of <paramref name="store"/>'s queue above
+    /// <paramref name="floor"/> into its buffer; how many, and the highest position claimed.
+    /// </summary>
+    internal (int Count, long Top) Claim(PostgresQueueStore store, bool stopping, int limit, long floor, ConcurrentQueue<PostgresQueueStore.Buffered> buffer)
     {
         using var conn = Db.OpenConnection();
-        using var cmd = Postgres.Sql.Command(conn, Sql.Claim, null, NodeId, store.QueueName, Time.GetUtcNow().UtcTicks, limit, stopping);
+        using var cmd = Postgres.Sql.Command(conn, Sql.Claim, null, NodeId, store.QueueName, Time.GetUtcNow().UtcTicks, limit, stopping, floor);
         using var r = cmd.ExecuteReader();
         var rows = new List<PostgresQueueStore.Buffered>();
         while (r.Read())
@@ -207,7 +210,7 @@ public sealed partial class PostgresStorage : IMessageStorage, INodeDirectory
             buffer.Enqueue(row);
         }
 
-        return rows.Count;
+        return (rows.Count, rows.Count > 0 ? rows[^1].Pos : floor);
     }
 
     internal void ReportOutage(Exception ex)

@@ -11,7 +11,8 @@ namespace QueueApi.Storage.Postgres;
 /// buffer, not started (shown and counted as queued; put back without a crash if that replica dies).
 /// The books: finished buckets are counters, one row per queue and replica (so replicas never wait on each
 /// other's counter row), updated in the same transaction as the messages; queued, in flight and retrying are
-/// counted from the live rows.
+/// counted from the live rows. No index on the owner: every claim would write one, while only the rare rescue
+/// of a dead replica and a stop look rows up by owner.
 /// </remarks>
 internal static class Schema
 {
@@ -42,7 +43,6 @@ internal static class Schema
             finished bigint)
         """,
         "CREATE INDEX messages_ready ON {s}.messages (queue, pos) WHERE status = 0",
-        "CREATE INDEX messages_owner ON {s}.messages (owner) WHERE owner IS NOT NULL",
         "CREATE INDEX messages_retained ON {s}.messages (queue, finished) WHERE status IN (3, 4, 6)",
         "CREATE INDEX messages_dead ON {s}.messages (queue, finished) WHERE status = 5",
         """

@@ -11,11 +11,15 @@ internal sealed class Sql(string s)
     /// <summary>
     /// Claims the oldest ready messages of a queue into this replica's buffer, skipping rows another replica is
     /// claiming. $5: only messages this replica accepted (a stopping replica drains its own, not everyone's).
+    /// $6: a floor below which this replica found nothing ready last time. The index's head fills with entries of
+    /// rows already claimed (dead until vacuum), and every claim from the start would step over all of them; the
+    /// store still scans from the start at every fallback poll, and whenever the floor finds nothing, for messages
+    /// put back below it (released, rescued).
     /// </summary>
     public readonly string Claim = $"""
         UPDATE {s}.messages m SET status = 7, owner = $1, claims = m.claims + 1
         FROM (SELECT pos FROM {s}.messages
-              WHERE queue = $2 AND status = 0 AND (next_attempt_at IS NULL OR next_attempt_at <= $3) AND (NOT $5 OR origin = $1)
+              WHERE queue = $2 AND status = 0 AND pos > $6 AND (next_attempt_at IS NULL OR next_attempt_at <= $3) AND (NOT $5 OR origin = $1)
               ORDER BY pos LIMIT $4 FOR UPDATE SKIP LOCKED) c
         WHERE m.pos = c.pos
         RETURNING m.pos, m.claims, {MessageColumns}
@@ -66,7 +70,6 @@ internal sealed class Sql(string s)
             UPDATE {s}.nodes n SET rescued_at = now()
             WHERE n.id <> $1 AND (n.stopped_at IS NOT NULL OR n.heartbeat_at < now() - $2::interval)
               AND (n.rescued_at IS NULL OR n.heartbeat_at > n.rescued_at)
-              AND EXISTS (SELECT 1 FROM {s}.messages m WHERE m.owner = n.id)
             RETURNING n.id),
         r AS (
             UPDATE {s}.messages m SET
@@ -103,8 +106,7 @@ internal sealed class Sql(string s)
         """;
 
     public readonly string ForgetNodes = $"""
-        DELETE FROM {s}.nodes n WHERE n.heartbeat_at < now() - interval '1 day'
-          AND NOT EXISTS (SELECT 1 FROM {s}.messages m WHERE m.owner = n.id)
+        DELETE FROM {s}.nodes n WHERE n.heartbeat_at < now() - interval '1 day' AND n.rescued_at >= n.heartbeat_at
         """;
 
     public readonly string Paused = $"SELECT queue, paused FROM {s}.queues";
