@@ -91,13 +91,25 @@ public sealed class PostgresCluster : IAsyncDisposable
 
     private static bool IsRoot => Environment.UserName == "root";
 
-    /// <summary>Skips the calling test, saying why, when no PostgreSQL is available.</summary>
+    /// <summary>
+    /// Skips the calling test, saying why, when no PostgreSQL is available; fails it under <c>CI=true</c>, where
+    /// <c>.ci/run</c> starts one (no silent skips).
+    /// </summary>
     public void RequireServer()
     {
-        if (Unavailable is not null)
+        if (Unavailable is null)
         {
-            Assert.Skip(Unavailable);
+            return;
         }
+
+        if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase)
+            && Environment.GetEnvironmentVariable("QUEUEAPI_MUTATION_RUN") != "1")
+        {
+            Assert.Fail($"{Unavailable} (CI=true: .ci/run starts PostgreSQL, so this test would have been skipped silently).");
+        }
+
+        TestContext.Current.SendDiagnosticMessage($"[SKIP] {TestContext.Current.Test?.TestDisplayName}: {Unavailable}");
+        Assert.Skip(Unavailable);
     }
 
     /// <summary>A connection string whose store uses a schema of its own: each test its own tables.</summary>

@@ -17,6 +17,7 @@ public sealed class ReplicaTests(PostgresCluster cluster) : IClassFixture<Postgr
     [Fact]
     public async Task ThreeReplicasShareTheQueueAndEveryMessageAcceptedByAnyEndsSucceededAfterOneIsKilled()
     {
+        Prerequisite.NotInMutationRun("replicas of the service as child processes");
         cluster.RequireServer();
         var schema = PostgresCluster.NewSchema();
         await using var a = await StartAsync(cluster, schema);
@@ -73,6 +74,7 @@ public sealed class ReplicaTests(PostgresCluster cluster) : IClassFixture<Postgr
     [Fact]
     public async Task AReplicaFrozenPastItsLeaseLosesItsMessagesToAnotherAndItsLateCompletionsChangeNothing()
     {
+        Prerequisite.NotInMutationRun("replicas of the service as child processes");
         cluster.RequireServer();
         var schema = PostgresCluster.NewSchema();
         await using var a = await StartAsync(cluster, schema, workers: 2, lease: "00:00:02");
@@ -130,6 +132,7 @@ public sealed class ReplicaTests(PostgresCluster cluster) : IClassFixture<Postgr
     [Fact]
     public async Task TheServiceRidesOutADatabaseRestartAndLosesNothingItAccepted()
     {
+        Prerequisite.NotInMutationRun("the service as a child process through a database restart");
         // A cluster of its own: stopping the shared one would disturb every other test.
         await using var own = PostgresCluster.StartPrivate();
         own.RequireServer();
