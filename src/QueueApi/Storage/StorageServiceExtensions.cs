@@ -19,6 +19,14 @@ internal static class StorageServiceExtensions
         services.AddOptions<StorageOptions>().Bind(configuration.GetSection(StorageOptions.SectionName)).ValidateOnStart();
         // The PostgreSQL store's own settings and its node directory, when it is the one configured.
         services.AddPostgresStorage(configuration);
+        if (string.Equals(configuration[$"{StorageOptions.SectionName}:Provider"], PostgresStorageOptions.ProviderName, StringComparison.OrdinalIgnoreCase))
+        {
+            // The dashboard lists the replicas sharing the store.
+            services.AddSingleton<Dashboard.NodeReplicaSource>();
+            services.AddHostedService(sp => sp.GetRequiredService<Dashboard.NodeReplicaSource>());
+            services.AddSingleton<Dashboard.IReplicaSource>(sp => sp.GetRequiredService<Dashboard.NodeReplicaSource>());
+        }
+
         services.AddSingleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>();
         services.AddSingleton<IMessageStorage>(sp =>
         {

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Text.Json;
 using QueueApi.Storage.Postgres.Tests.Support;
 using QueueApi.Tests.Support;
 using static QueueApi.Tests.Replicas.Replicas;
@@ -69,6 +70,16 @@ public sealed class ReplicaTests(PostgresCluster cluster) : IClassFixture<Postgr
             "the killed replica to show dead in /nodes");
         Assert.Equal(3, nodes.GetArrayLength());
         Assert.All(nodes.EnumerateArray(), n => Assert.Equal(4, n.GetProperty("workers").EnumerateArray().Count(w => w.GetString()!.StartsWith("work-", StringComparison.Ordinal))));
+
+        // The dashboard lists the same replicas, the killed one as dead.
+        var snapshot = await Eventually.WaitAsync(
+            () => GetJsonAsync(b, "/dashboard/snapshot"),
+            s => s.GetProperty("replicas") is { ValueKind: JsonValueKind.Array } r
+                && r.GetArrayLength() == 3
+                && r.EnumerateArray().Count(x => x.GetProperty("state").GetString() == "dead") == 1,
+            Deadline,
+            "the dashboard to list three replicas, one dead");
+        Assert.Equal(2, snapshot.GetProperty("replicas").EnumerateArray().Count(x => x.GetProperty("state").GetString() == "alive"));
     }
 
     [Fact]
