@@ -17,9 +17,7 @@ public sealed class StuckLivenessTests
     {
         var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
         var q = new QueueOptions { Workers = 1, Handler = "test", AttemptTimeout = TimeSpan.FromSeconds(5), StuckGrace = TimeSpan.FromSeconds(1) };
-        // Not disposed: nothing was started, and Dispose of a never-started engine throws ThreadStateException
-        // (it joins the supervisor thread that never ran).
-        var engine = new QueueEngine(
+        using var engine = new QueueEngine(
             Options.Create(new QueueApiOptions { Queues = { ["q"] = q } }), _ => DelegateHandler.Ok(), time, NullLogger<QueueEngine>.Instance);
         var worker = Assert.Single(engine.Workers);
 

@@ -59,7 +59,8 @@ internal sealed partial class Supervisor : ISupervisor
 
     public int ExitCode => Volatile.Read(ref _exitCode);
 
-    public bool IsStarted => _thread.ThreadState != ThreadState.Unstarted;
+    // ThreadState is a set of flags: a background thread not yet started is Background | Unstarted.
+    public bool IsStarted => (_thread.ThreadState & ThreadState.Unstarted) == 0;
 
     /// <summary>Raised on the supervisor thread when a failure means the whole process must stop.</summary>
     public event Action? FatalStop;
