@@ -78,7 +78,13 @@ public sealed class ShutdownTests
         var time = FakeClock.Create();
         using var engine = TestEngine.Create(
             Sleeping(30_000),
-            q => q.Workers = 1,
+            q =>
+            {
+                q.Workers = 1;
+                // The fake clock can run seconds ahead of a busy machine's threads: without this, the attempt's
+                // limit plus its grace (35 s) could pass first and the stop would be for a stuck worker instead.
+                q.AttemptTimeout = TimeSpan.FromHours(1);
+            },
             o =>
             {
                 o.Shutdown.DrainTimeout = TimeSpan.FromMilliseconds(200);
