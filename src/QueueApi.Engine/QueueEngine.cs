@@ -68,11 +68,11 @@ public sealed partial class QueueEngine : IDisposable
         _queueList = [.. queues];
         _queues = queues.ToFrozenDictionary(q => q.Name, StringComparer.Ordinal);
         _workers = queues.SelectMany(q => q.Workers).ToFrozenDictionary(w => w.Id, StringComparer.Ordinal);
-        _supervisor.Watch(_queueList);
+        _supervisor.Watch(_queueList, Storage.Threads);
         _supervisor.FatalStop += () => FatalStop?.Invoke(this);
         _supervisor.Stopped += OnStopped;
         _supervisor.Failed += ex => _completion.TrySetException(ex);
-        _health = new EngineHealth(_supervisor, _workers.Values, _queueList.Length, time);
+        _health = new EngineHealth(_supervisor, _workers.Values, Storage.Threads, _queueList.Length, time);
         _reporter = new ShutdownReporter(_supervisor, _queueList, Options.Shutdown, time, logger);
     }
 

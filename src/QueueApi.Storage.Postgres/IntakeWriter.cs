@@ -26,6 +26,9 @@ internal sealed partial class IntakeWriter : IDisposable
     private readonly ManualResetEventSlim _signal = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly Thread _thread;
+
+    /// <summary>Its named background thread, watched by the engine's supervisor.</summary>
+    internal Thread Thread => _thread;
     private readonly Action<bool> _healthy;
 
     private readonly Func<bool> _flushReports;

@@ -15,6 +15,9 @@ internal sealed partial class NodeMonitor : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Thread _thread;
 
+    /// <summary>Its named background thread, watched by the engine's supervisor.</summary>
+    internal Thread Thread => _thread;
+
     public NodeMonitor(PostgresStorage storage, ILogger logger)
     {
         _storage = storage;

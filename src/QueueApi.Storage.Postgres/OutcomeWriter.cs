@@ -33,6 +33,9 @@ internal sealed partial class OutcomeWriter : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Dictionary<PostgresQueueStore, long> _lastPrune = [];
     private readonly Thread _thread;
+
+    /// <summary>Its named background thread, watched by the engine's supervisor.</summary>
+    internal Thread Thread => _thread;
     private readonly Action<bool> _healthy;
 
     public OutcomeWriter(NpgsqlDataSource db, Sql sql, long node, ILogger logger, Action<bool> healthy)

@@ -76,6 +76,9 @@ public sealed partial class PostgresStorage : IMessageStorage, INodeDirectory
 
     internal OutcomeWriter Outcomes { get; }
 
+    /// <summary>The intake and outcome writers and the node thread (heartbeat, LISTEN, rescue): the supervisor watches all three.</summary>
+    public IReadOnlyList<Thread> Threads => [Intake.Thread, Outcomes.Thread, _monitor.Thread];
+
     /// <summary>True from a failed round trip until the next one succeeds.</summary>
     internal bool InOutage => _outage is not null;
 

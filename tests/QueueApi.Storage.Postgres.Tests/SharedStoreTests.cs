@@ -30,6 +30,17 @@ public sealed class SharedStoreTests : IDisposable
     private static QueueOptions Queue => new() { Workers = 2, Capacity = 10_000, RetainFinished = 10_000 };
 
     [Fact]
+    public void TheWritersAndTheNodeThreadAreHandedToTheSupervisorToWatch()
+    {
+        IMessageStorage replica = Replica();
+
+        Assert.Equal(
+            ["queueapi postgres intake", "queueapi postgres node", "queueapi postgres outcomes"],
+            replica.Threads.Select(t => t.Name).Order());
+        Assert.All(replica.Threads, t => Assert.True(t.IsAlive && t.IsBackground));
+    }
+
+    [Fact]
     public async Task TwoReplicasClaimingTogetherNeverHandOutTheSameMessage()
     {
         var a = Replica().Open("q", Queue);

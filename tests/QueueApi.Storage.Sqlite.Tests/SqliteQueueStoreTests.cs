@@ -14,6 +14,17 @@ public sealed class SqliteQueueStoreTests : IDisposable
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
 
     [Fact]
+    public void TheWriterThreadIsHandedToTheSupervisorToWatch()
+    {
+        using var storage = Storage();
+        IMessageStorage seam = storage;
+
+        var thread = Assert.Single(seam.Threads);
+        Assert.Same(storage.Writer.Thread, thread);
+        Assert.True(thread.IsAlive && thread.IsBackground);
+    }
+
+    [Fact]
     public async Task AMessageThatWasInFlightAtMaxCrashesDeathsIsDeadLetteredAsPoisonInsteadOfRunningAgain()
     {
         var options = new QueueOptions { MaxCrashes = 2, MaxAttempts = 10 };

@@ -4,7 +4,7 @@ using QueueApi.Engine.Workers;
 namespace QueueApi.Engine.Diagnostics;
 
 /// <summary>Liveness and readiness, read from the supervisor's record and the workers' threads.</summary>
-internal sealed class EngineHealth(Supervisor supervisor, IReadOnlyCollection<Worker> workers, int queues, TimeProvider time)
+internal sealed class EngineHealth(Supervisor supervisor, IReadOnlyCollection<Worker> workers, IReadOnlyList<Thread> storeThreads, int queues, TimeProvider time)
 {
     /// <summary>True while every worker lives, none faulted and none is stuck.</summary>
     public bool IsLive(out string reason)
@@ -27,6 +27,12 @@ internal sealed class EngineHealth(Supervisor supervisor, IReadOnlyCollection<Wo
         if (life.State == EngineState.Running && life.Mode is null && workers.FirstOrDefault(w => !w.Thread.IsAlive) is { } dead)
         {
             reason = $"worker {dead.Id} thread is not alive";
+            return false;
+        }
+
+        if (life.State == EngineState.Running && life.Mode is null && storeThreads.FirstOrDefault(Supervisor.StoreThreadEnded) is { } ended)
+        {
+            reason = $"storage thread '{ended.Name}' is not alive";
             return false;
         }
 

@@ -35,6 +35,12 @@ public interface IMessageStorage : IDisposable
     /// </summary>
     StoreFeatures Features => StoreFeatures.None;
 
+    /// <summary>
+    /// The store's own background threads (a group-commit writer, a heartbeat): the supervisor watches them as it
+    /// watches the workers, so one that ends while the engine runs fails liveness and stops the process.
+    /// </summary>
+    IReadOnlyList<Thread> Threads => [];
+
     /// <summary>For readiness: whether the storage answers now. Bounded by the token.</summary>
     ValueTask<StorageHealth> CheckHealthAsync(CancellationToken cancellationToken);
 }

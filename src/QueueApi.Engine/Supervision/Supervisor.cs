@@ -32,6 +32,7 @@ internal sealed partial class Supervisor : ISupervisor
     private WorkQueue[] _queues = [];
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _stored = new(StringComparer.Ordinal);
     private Worker[] _workers = [];
+    private Thread[] _storeThreads = [];
     private TimeSpan _shortestLimit = Heartbeat;
     private long _wakeAt = long.MaxValue;
     private FirstFailure? _firstFailure;
@@ -71,10 +72,14 @@ internal sealed partial class Supervisor : ISupervisor
     /// <summary>Raised if the supervisor itself fails: nobody watches the workers any more.</summary>
     public event Action<Exception>? Failed;
 
-    /// <summary>What to watch; called once, after the workers were built and before any starts.</summary>
-    public void Watch(WorkQueue[] queues)
+    /// <summary>
+    /// What to watch; called once, after the workers were built and before any starts. The store's own threads
+    /// (a group-commit writer, a heartbeat) are watched too: one that ends while the engine runs stops everything.
+    /// </summary>
+    public void Watch(WorkQueue[] queues, IReadOnlyList<Thread> storeThreads)
     {
         _queues = queues;
+        _storeThreads = [.. storeThreads];
         _workers = [.. queues.SelectMany(q => q.Workers)];
         _running = new CountdownEvent(Math.Max(1, _workers.Length));
         _shortestLimit = queues.Length == 0 ? Heartbeat : queues.Min(q => q.Options.AttemptTimeout);
@@ -173,6 +178,7 @@ internal sealed partial class Supervisor : ISupervisor
                 _attention.Wait(Alarm(NextLook()));
                 _attention.Reset();
                 CheckStuck();
+                CheckStoreThreads();
                 if (FirstFailure is { } f)
                 {
                     LogWindingDown(_logger, f.WorkerId, f.Kind, f.Exception, f.Message);
@@ -251,6 +257,34 @@ internal sealed partial class Supervisor : ISupervisor
             }
         }
     }
+
+    /// <summary>
+    /// A store's thread that ended while the engine runs: its loops catch every fault of a round, so this is a bug
+    /// or a fatal error, and with the writer gone every enqueue would wait out its time limit. Seen at the next look
+    /// (at most the heartbeat); liveness reports it at once.
+    /// </summary>
+    private void CheckStoreThreads()
+    {
+        if (Life.State != EngineState.Running || Life.Mode is not null)
+        {
+            return;
+        }
+
+        foreach (var t in _storeThreads)
+        {
+            if (StoreThreadEnded(t))
+            {
+                RecordFirstFailure(
+                    new FirstFailure(t.Name ?? "store thread", "ended", "StoreThreadEnded", "the storage's background thread ended while the engine runs", null, _time.GetUtcNow()),
+                    StopReason.WorkerFaulted,
+                    ExitCodeWorkerFaulted);
+                return;
+            }
+        }
+    }
+
+    /// <summary>Started and no longer alive (a store may start its threads lazily).</summary>
+    internal static bool StoreThreadEnded(Thread thread) => !thread.IsAlive && (thread.ThreadState & ThreadState.Unstarted) == 0;
 
     /// <summary>
     /// Every stop, in order: refuse new messages; while draining, wait for the workers up to the drain deadline;

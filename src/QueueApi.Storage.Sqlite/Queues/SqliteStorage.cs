@@ -54,6 +54,9 @@ public sealed class SqliteStorage : IMessageStorage
     /// <summary>The writer thread, for tests and diagnostics.</summary>
     public GroupCommitWriter Writer => _writer;
 
+    /// <summary>The writer's thread: without it no enqueue, claim or outcome is written, so the supervisor watches it.</summary>
+    public IReadOnlyList<Thread> Threads => [_writer.Thread];
+
     public IQueueStore Open(string queueName, QueueOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
