@@ -30,6 +30,42 @@ public sealed class GroupCommitWriterTests
     }
 
     [Fact]
+    public async Task AnIntakeWhoseCallerGaveUpBeforeTheWriterTookItIsNeverWritten()
+    {
+        using var temp = new TempDatabase();
+        using var database = temp.Open();
+        using var writer = new GroupCommitWriter(database);
+        using var hold = new ManualResetEventSlim(false);
+        writer.HoldGroups = hold;
+        var lateCommits = 0;
+
+        // The writer holds its group past the caller's wait: the caller abandons the unit and answers "not kept".
+        var abandoned = writer.Submit(new WriteUnit(WriteOp.Insert(TempDatabase.Message())));
+        Assert.False(await abandoned.CommittedAsync(TimeSpan.FromMilliseconds(50), () => lateCommits++));
+        hold.Set();
+        await writer.Write(WriteOp.Insert(TempDatabase.Message())).WaitAsync(Bound, TestContext.Current.CancellationToken);
+
+        using var state = new StoredState(database);
+        Assert.Equal(1, state.ReadActive("q", int.MaxValue, _ => { }));
+        Assert.Equal(1, state.ReadBooks("q")[WriteOp.Accepted]);
+        Assert.False(abandoned.Completion.IsCompleted);
+        Assert.Equal(0, lateCommits);
+    }
+
+    [Fact]
+    public async Task AUnitTheWriterHasTakenCanNoLongerBeAbandoned()
+    {
+        using var temp = new TempDatabase();
+        using var database = temp.Open();
+        using var writer = new GroupCommitWriter(database);
+
+        var unit = writer.Submit(new WriteUnit(WriteOp.Insert(TempDatabase.Message())));
+        Assert.True(await unit.CommittedAsync(Bound, () => { }));
+
+        Assert.False(unit.TryAbandon());
+    }
+
+    [Fact]
     public void TheWriterIsOneNamedBackgroundThread()
     {
         using var temp = new TempDatabase();

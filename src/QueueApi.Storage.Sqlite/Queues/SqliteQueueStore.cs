@@ -123,12 +123,9 @@ internal sealed partial class SqliteQueueStore : IQueueStore, IDisposable
                 return EnqueueStatus.Full;
             }
 
-            try
-            {
-                // The request's token is not passed: once the row may commit, the message must also reach the line.
-                await (many is null ? _writer.Write(single) : _writer.Write(many)).WaitAsync(CommitWait).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is SqliteStorageException or TimeoutException)
+            // The request's token is not passed: once the row may commit, the message must also reach the line.
+            var unit = _writer.Submit(many is null ? new WriteUnit(single) : new WriteUnit(many));
+            if (!await unit.CommittedAsync(CommitWait, () => _ = one is not null ? _memory.EnqueueAsync(one, CancellationToken.None) : _memory.EnqueueBatchAsync(all!, CancellationToken.None)).ConfigureAwait(false))
             {
                 Interlocked.Add(ref _reserved, -n);
                 return EnqueueStatus.StorageUnavailable;

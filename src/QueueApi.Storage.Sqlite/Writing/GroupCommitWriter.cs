@@ -82,10 +82,18 @@ public sealed class GroupCommitWriter : IDisposable
     public void SetRetention(string queue, int finished, int dead = int.MaxValue) => _retain[queue] = (finished, dead);
 
     /// <summary>Queues one row change; the task completes once it is committed.</summary>
-    public Task Write(WriteOp op) => Submit(new WriteUnit(op));
+    public Task Write(WriteOp op) => Submit(new WriteUnit(op)).Completion;
 
     /// <summary>Queues changes that commit together or not at all (a batch request).</summary>
-    public Task Write(IReadOnlyList<WriteOp> ops) => Submit(new WriteUnit(ops));
+    public Task Write(IReadOnlyList<WriteOp> ops) => Submit(new WriteUnit(ops)).Completion;
+
+    /// <summary>Queues a unit and returns it, so a caller that stops waiting can abandon it (<see cref="WriteUnit.TryAbandon"/>).</summary>
+    internal WriteUnit Submit(WriteUnit unit)
+    {
+        ArgumentNullException.ThrowIfNull(unit);
+        Queue(unit);
+        return unit;
+    }
 
     /// <summary>Writes what is pending, then stops the thread; false if it did not finish in time.</summary>
     public bool Stop(TimeSpan timeout)
@@ -111,12 +119,12 @@ public sealed class GroupCommitWriter : IDisposable
         _signal.Dispose();
     }
 
-    private Task Submit(WriteUnit unit)
+    private void Queue(WriteUnit unit)
     {
         if (_closed || _stopping)
         {
             unit.Fail(new SqliteStorageException($"The database file '{_database.Path}' is closed: the service is stopping."));
-            return unit.Completion;
+            return;
         }
 
         _pending.Enqueue(unit);
@@ -131,8 +139,6 @@ public sealed class GroupCommitWriter : IDisposable
         {
             FailPending(); // Raced with Stop: nobody will write it.
         }
-
-        return unit.Completion;
     }
 
     private void Run()
@@ -166,10 +172,23 @@ public sealed class GroupCommitWriter : IDisposable
             // Test hook: lets a test gather a group before it is written.
             HoldGroups?.Wait(TimeSpan.FromSeconds(10));
             var start = Stopwatch.GetTimestamp();
-            _group.Add(first);
+            // A unit whose caller already gave up (and answered "not kept") must not be written after all.
+            if (first.TryTake())
+            {
+                _group.Add(first);
+            }
+
             while (_group.Count < MaxUnitsPerGroup && _pending.TryDequeue(out var next))
             {
-                _group.Add(next);
+                if (next.TryTake())
+                {
+                    _group.Add(next);
+                }
+            }
+
+            if (_group.Count == 0)
+            {
+                continue;
             }
 
             CommitGroup();

@@ -11,6 +11,8 @@ internal sealed class WriteUnit
     private readonly IReadOnlyList<WriteOp>? _many;
     // Continuations run inline where the unit is completed: always a pool thread (CompleteOnPool) or a caller with none yet.
     private readonly TaskCompletionSource _done = new();
+    // 0 waiting, 1 taken by the writer, 2 abandoned by its caller: whichever comes first decides whether it is written.
+    private int _state;
 
     public WriteUnit(WriteOp op) => _single = op;
 
@@ -19,6 +21,51 @@ internal sealed class WriteUnit
     public Task Completion => _done.Task;
 
     public int Count => _many?.Count ?? 1;
+
+    /// <summary>The writer takes the unit into a group; false if its caller gave up first (then nothing of it is written).</summary>
+    public bool TryTake() => Interlocked.CompareExchange(ref _state, 1, 0) == 0;
+
+    /// <summary>
+    /// The caller stops waiting; true if the writer had not taken the unit, which then is never written. False means
+    /// its commit is under way and its outcome is still to come.
+    /// </summary>
+    public bool TryAbandon() => Interlocked.CompareExchange(ref _state, 2, 0) == 0;
+
+    /// <summary>
+    /// Waits (bounded) for the commit; true once committed. A unit the writer has not taken within
+    /// <paramref name="wait"/> is abandoned, so it is never written after its caller answered "not kept". One already
+    /// taken is committing: it gets a second wait, and if even that passes, <paramref name="lateCommit"/> runs should
+    /// it commit later (its messages must join the line: a row on disk never waits for a restart to run). The caller
+    /// answers "not kept" then and may retry; idempotency keys make that safe.
+    /// </summary>
+    public async Task<bool> CommittedAsync(TimeSpan wait, Action lateCommit)
+    {
+        for (var round = 0; ; round++)
+        {
+            try
+            {
+                await _done.Task.WaitAsync(wait).ConfigureAwait(false);
+                return true;
+            }
+            catch (SqliteStorageException)
+            {
+                return false;
+            }
+            catch (TimeoutException) when (round == 0 && !TryAbandon())
+            {
+                // Taken: its commit is under way; wait once more.
+            }
+            catch (TimeoutException)
+            {
+                if (round > 0)
+                {
+                    _ = _done.Task.ContinueWith(_ => lateCommit(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                }
+
+                return false;
+            }
+        }
+    }
 
     public void ApplyTo(RowWriter rows)
     {
