@@ -138,6 +138,35 @@ public sealed class SqliteQueueStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task ACancelWhoseWriteFailedIsWrittenByItsRetrySoARestartDoesNotRunTheMessage()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var m = NewMessage();
+        using (var storage = Storage())
+        {
+            var store = (SqliteQueueStore)storage.Open("q", new QueueOptions());
+            Assert.Equal(EnqueueStatus.Accepted, await store.EnqueueAsync(m, ct));
+
+            // The writer holds its next group past the cancel's wait: the cancel stands here, the file still says queued.
+            using var hold = new ManualResetEventSlim(false);
+            storage.Writer.HoldGroups = hold;
+            store.CommitWait = TimeSpan.FromMilliseconds(50);
+            Assert.Equal(CancelResult.StorageUnavailable, await store.CancelAsync(m.Id, ct));
+            storage.Writer.HoldGroups = null;
+            hold.Set();
+            store.CommitWait = TimeSpan.FromSeconds(10);
+
+            Assert.Equal(CancelResult.Done, await store.CancelAsync(m.Id, ct));
+        }
+
+        using var reopened = Storage();
+        var again = reopened.Open("q", new QueueOptions());
+        Assert.Equal(0, again.QueuedCount);
+        Assert.False(again.TryClaimNow(W0, out _));
+        Assert.Equal((1L, 1L), (again.Counts().Accepted, again.Counts().Dropped));
+    }
+
+    [Fact]
     public async Task AQueueLargerThanItsCapacityLoadsWhatFitsAndKeepsTheRestStored()
     {
         using (var storage = Storage())

@@ -19,12 +19,20 @@ internal sealed partial class SqliteQueueStore
     private readonly Lock _pendingGate = new();
     private readonly Dictionary<string, Task> _pending = new(StringComparer.Ordinal);
 
+    // Cancels decided in memory whose write failed; a retry of the cancel writes them.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (MessageKey Key, long At)> _unwrittenCancels = new(StringComparer.Ordinal);
+
     /// <summary>Start-up: a key of an earlier run, still within its window.</summary>
     internal void RestoreKey(StoredKey key) =>
         _memory.RestoreKey(key.Key, new MessageKey(key.IdMs, key.IdSeq), key.RequestHash, key.ExpiresAt, (MessageStatus?)key.Final);
 
     public async ValueTask<CancelResult> CancelAsync(string id, CancellationToken cancellationToken)
     {
+        if (_unwrittenCancels.TryGetValue(id, out var unwritten))
+        {
+            return await WriteCancel(id, unwritten.Key, unwritten.At).ConfigureAwait(false);
+        }
+
         if (!_memory.TryGet(id, out var message))
         {
             return _baseline.TryGet(id, out _) ? CancelResult.Finished : CancelResult.NotFound;
@@ -37,19 +45,25 @@ internal sealed partial class SqliteQueueStore
             return result;
         }
 
-        var key = message!.Key;
-        var at = message.CompletedAt?.UtcTicks ?? _time.GetUtcNow().UtcTicks;
-        try
+        return await WriteCancel(id, message!.Key, message.CompletedAt?.UtcTicks ?? _time.GetUtcNow().UtcTicks).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Writes a cancel won in memory. If the write fails, the message no longer runs in this process but the file
+    /// still holds it queued, and a restart would run it: the cancel is remembered, the caller is told to try again
+    /// (503), and the retry writes it.
+    /// </summary>
+    private async Task<CancelResult> WriteCancel(string id, MessageKey key, long at)
+    {
+        var unit = _writer.Submit(new WriteUnit(WriteOp.Finish(key.Ms, key.Seq, QueueName, StoredStatus.Dropped, at, CancelledReason)));
+        if (await unit.CommittedAsync(CommitWait, () => _unwrittenCancels.TryRemove(id, out _)).ConfigureAwait(false))
         {
-            await _writer.Write(WriteOp.Finish(key.Ms, key.Seq, QueueName, StoredStatus.Dropped, at, CancelledReason)).WaitAsync(CommitWait).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is SqliteStorageException or TimeoutException)
-        {
-            // Cancelled in this process, but the file still holds it as it was: a restart would run it.
-            return CancelResult.StorageUnavailable;
+            _unwrittenCancels.TryRemove(id, out _);
+            return CancelResult.Done;
         }
 
-        return CancelResult.Done;
+        _unwrittenCancels[id] = (key, at);
+        return CancelResult.StorageUnavailable;
     }
 
     private async Task<EnqueueStatus> IntakeKeyed(IReadOnlyList<QueueMessage> messages)

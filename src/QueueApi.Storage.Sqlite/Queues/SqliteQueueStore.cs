@@ -18,7 +18,7 @@ internal sealed partial class SqliteQueueStore : IQueueStore, IDisposable
     private const string DeletedReason = "deleted from dead letters";
 
     // Bounds on waiting for the writer: generous, because a commit takes microseconds unless the disk is in trouble.
-    private static readonly TimeSpan CommitWait = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan DefaultCommitWait = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan ClaimCommitWait = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan StopWait = TimeSpan.FromSeconds(10);
 
@@ -34,6 +34,9 @@ internal sealed partial class SqliteQueueStore : IQueueStore, IDisposable
     private int _released;
     private int _enqueuers;
     private volatile bool _accepting = true;
+
+    /// <summary>How long a caller waits for its commit (tests shorten it).</summary>
+    internal TimeSpan CommitWait { get; set; } = DefaultCommitWait;
 
     public SqliteQueueStore(string queueName, QueueOptions options, GroupCommitWriter writer, StoredBaseline baseline, TimeProvider time)
     {
