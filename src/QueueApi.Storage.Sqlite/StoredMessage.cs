@@ -22,4 +22,6 @@ public sealed record StoredMessage(long IdMs, uint IdSeq, string Queue, byte[] P
     public long? DueAt { get; init; }
 
     public string? TraceParent { get; init; }
+
+    public int Priority { get; init; } = 5;
 }

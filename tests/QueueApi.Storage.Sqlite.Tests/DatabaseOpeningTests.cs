@@ -57,19 +57,11 @@ public sealed class DatabaseOpeningTests
     public async Task AVersion1FileMigratesAtStartUpAndKeepsItsMessages()
     {
         using var temp = new TempDatabase();
-        Directory.CreateDirectory(Path.GetDirectoryName(temp.FilePath)!);
-        using (var old = new SqliteConnection($"Data Source={temp.FilePath};Pooling=False"))
-        {
-            old.Open();
-            Scalar(old, Schema.Migration(1) + "PRAGMA user_version = 1;");
-            Scalar(old, "INSERT INTO messages (queue, id_ms, id_seq, payload, status, enqueued_at) VALUES ('q', 1700000000000, 1, x'7B7D', 0, 1);");
-            Scalar(old, "INSERT INTO books (queue, counter, value) VALUES ('q', 'accepted', 1);");
-        }
-
-        using (var database = temp.Open())
-        {
-            Assert.Equal(1, database.FoundVersion);
-        }
+        WriteOldFile(
+            temp,
+            1,
+            "INSERT INTO messages (queue, id_ms, id_seq, payload, status, enqueued_at) VALUES ('q', 1700000000000, 1, x'7B7D', 0, 1);",
+            "INSERT INTO books (queue, counter, value) VALUES ('q', 'accepted', 1);");
 
         using var storage = new Queues.SqliteStorage(temp.Options, temp.Folder, TimeProvider.System);
         var store = storage.Open("q", new Engine.Configuration.QueueOptions());
@@ -78,6 +70,23 @@ public sealed class DatabaseOpeningTests
         var keyed = new Engine.Messages.QueueMessage(Engine.Messages.MessageId.Next(DateTimeOffset.UtcNow), "q", [1], DateTimeOffset.UtcNow);
         keyed.SetIdempotencyKey("k", "h");
         Assert.Equal(Engine.Storage.EnqueueStatus.Accepted, await store.EnqueueAsync(keyed, TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public void AVersion2FileMigratesAtStartUpAndItsMessagesTakeTheDefaultPriority()
+    {
+        using var temp = new TempDatabase();
+        WriteOldFile(
+            temp,
+            2,
+            "INSERT INTO messages (queue, id_ms, id_seq, payload, status, enqueued_at) VALUES ('q', 1700000000000, 1, x'7B7D', 0, 1);",
+            "INSERT INTO messages (queue, id_ms, id_seq, payload, status, enqueued_at) VALUES ('q', 1700000000000, 2, x'7B7D', 0, 2);");
+
+        using var storage = new Queues.SqliteStorage(temp.Options, temp.Folder, TimeProvider.System);
+        var store = storage.Open("q", new Engine.Configuration.QueueOptions());
+        Assert.Equal([(5, 2)], store.Priorities().Select(l => (l.Priority, l.Queued)));
+        Assert.True(store.TryClaimNow(new Engine.Storage.WorkerSlot(0, "q-1"), out var message));
+        Assert.Equal(Engine.Messages.MessagePriority.Default, message!.Priority);
     }
 
     [Fact]
@@ -165,6 +174,24 @@ public sealed class DatabaseOpeningTests
 
         using var afterwards = temp.Open();
         Assert.Equal(Schema.CurrentVersion, afterwards.FoundVersion);
+    }
+
+    /// <summary>A file as a build of schema <paramref name="version"/> left it, with some rows; then opens it once (migrating).</summary>
+    private static void WriteOldFile(TempDatabase temp, int version, params string[] rows)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(temp.FilePath)!);
+        using (var old = new SqliteConnection($"Data Source={temp.FilePath};Pooling=False"))
+        {
+            old.Open();
+            Scalar(old, string.Concat(Enumerable.Range(1, version).Select(Schema.Migration)) + $"PRAGMA user_version = {version};");
+            foreach (var row in rows)
+            {
+                Scalar(old, row);
+            }
+        }
+
+        using var database = temp.Open();
+        Assert.Equal(version, database.FoundVersion);
     }
 
     private static object? Scalar(SqliteConnection connection, string sql)

@@ -67,6 +67,13 @@ internal static class Schema
         ) WITHOUT ROWID;
         CREATE INDEX idempotency_keys_expiry ON idempotency_keys (queue, expires_at);
         """,
+
+        // 3: issue 16's priority, 0-9. Rows of an older file were all enqueued at the default, 5, which is also
+        // what a plain insert leaves (it names no priority column, so the default-priority path writes nothing
+        // more). No index: the claim order lives in memory, rebuilt from this column at start-up.
+        """
+        ALTER TABLE messages ADD COLUMN priority INTEGER NOT NULL DEFAULT 5;
+        """,
     ];
 
     public static int CurrentVersion => Migrations.Length;

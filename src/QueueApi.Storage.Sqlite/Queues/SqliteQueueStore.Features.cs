@@ -6,8 +6,9 @@ using QueueApi.Storage.Sqlite.Writing;
 namespace QueueApi.Storage.Sqlite.Queues;
 
 /// <summary>
-/// Issue 15's features on the SQLite store: due times, trace parents and idempotency keys are written with the
-/// row; the memory store behind it keeps the schedule (one timer for the earliest due time) and the live keys.
+/// Issue 15's and 16's features on the SQLite store: due times, trace parents, idempotency keys and priorities are
+/// written with the row; the memory store behind it keeps the schedule (one timer for the earliest due time), the
+/// live keys and the priority lanes.
 /// </summary>
 internal sealed partial class SqliteQueueStore
 {
@@ -175,18 +176,21 @@ internal sealed partial class SqliteQueueStore
         return ops;
     }
 
-    /// <summary>A plain message's insert is as small as before; the extras ride on a reference only when present.</summary>
+    /// <summary>
+    /// A plain message's insert is as small as before (its priority is the column's default); the extras ride on a
+    /// reference only when present.
+    /// </summary>
     private WriteOp InsertOf(QueueMessage m)
     {
         var key = m.Key;
-        if (m.DueAtTicks <= 0 && m.TraceParent is null && m.IdempotencyKey is null)
+        if (m.DueAtTicks <= 0 && m.TraceParent is null && m.IdempotencyKey is null && m.Priority == MessagePriority.Default)
         {
             return WriteOp.Insert(key.Ms, key.Seq, QueueName, m.Payload, m.EnqueuedAtTicks);
         }
 
         var now = _time.GetUtcNow().UtcTicks;
         var extras = new InsertExtras(
-            m.DueAtTicks > 0 ? m.DueAtTicks : null, m.DueAtTicks > now, m.TraceParent, m.IdempotencyKey, m.RequestHash, now + _options.IdempotencyWindow.Ticks);
+            m.DueAtTicks > 0 ? m.DueAtTicks : null, m.DueAtTicks > now, m.TraceParent, m.IdempotencyKey, m.RequestHash, now + _options.IdempotencyWindow.Ticks, m.Priority);
         return WriteOp.Insert(key.Ms, key.Seq, QueueName, m.Payload, m.EnqueuedAtTicks, extras);
     }
 }

@@ -255,6 +255,9 @@ internal sealed partial class SqliteQueueStore : IQueueStore, IDisposable
 
     public QueueCounts Counts() => _baseline.AddTo(_memory.Counts(), Volatile.Read(ref _delayed), Volatile.Read(ref _released));
 
+    /// <summary>The line's lanes: what a start reloaded sits in its stored priority's lane.</summary>
+    public IReadOnlyList<PriorityLane> Priorities() => _memory.Priorities();
+
     public IReadOnlyList<QueueMessage> DeadLetters(int limit)
     {
         var older = _baseline.Dead(limit);

@@ -43,10 +43,10 @@ public sealed class SqliteStorage : IMessageStorage
     public bool IsDurable => true;
 
     /// <summary>
-    /// Issue 15's: due times, keys and trace parents are stored with the row and reloaded at start-up. Not
-    /// priorities (issue 16) yet: the line rebuilt at start-up has no priority order.
+    /// All of them: due times, keys, trace parents and priorities are stored with the row and reloaded at start-up,
+    /// so the line rebuilt then has the memory store's priority lanes (and ages from each message's stored times).
     /// </summary>
-    public StoreFeatures Features => StoreFeatures.DelayedDelivery | StoreFeatures.IdempotencyKeys | StoreFeatures.Cancel | StoreFeatures.TraceContext;
+    public StoreFeatures Features => StoreFeatures.DelayedDelivery | StoreFeatures.IdempotencyKeys | StoreFeatures.Cancel | StoreFeatures.TraceContext | StoreFeatures.Priorities;
 
     /// <summary>The database file's full path.</summary>
     public string Path => _database.Path;
@@ -73,6 +73,7 @@ public sealed class SqliteStorage : IMessageStorage
                 Attempts = row.Attempts,
                 DueAt = row.DueAt is { } due ? new DateTimeOffset(due, TimeSpan.Zero) : null,
                 TraceParent = row.TraceParent,
+                Priority = row.Priority,
             };
             if (row.NextAttemptAt is { } next && next > now.UtcTicks)
             {
@@ -157,5 +158,6 @@ public sealed class SqliteStorage : IMessageStorage
             Error = row.Error,
             DueAt = row.DueAt is { } due ? new DateTimeOffset(due, TimeSpan.Zero) : null,
             TraceParent = row.TraceParent,
+            Priority = row.Priority,
         };
 }

@@ -6,4 +6,7 @@ public readonly record struct ActiveRow(long IdMs, uint IdSeq, byte[] Payload, S
     public long? DueAt { get; init; }
 
     public string? TraceParent { get; init; }
+
+    /// <summary>0-9: the lane it rejoins at start-up.</summary>
+    public int Priority { get; init; } = 5;
 }

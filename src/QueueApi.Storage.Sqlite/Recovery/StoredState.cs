@@ -20,7 +20,7 @@ public sealed class StoredState(SqliteDatabase database) : IDisposable
     public int ReadActive(string queue, int limit, Action<ActiveRow> each) => Query(
         queue,
         """
-        SELECT id_ms, id_seq, payload, status, attempts, crashes, enqueued_at, next_attempt_at, due_at, trace_parent FROM messages
+        SELECT id_ms, id_seq, payload, status, attempts, crashes, enqueued_at, next_attempt_at, due_at, trace_parent, priority FROM messages
         WHERE queue = $q AND status IN (0, 1, 2, 8) ORDER BY id_ms, id_seq LIMIT $n
         """,
         command =>
@@ -36,6 +36,7 @@ public sealed class StoredState(SqliteDatabase database) : IDisposable
                 {
                     DueAt = reader.IsDBNull(8) ? null : reader.GetInt64(8),
                     TraceParent = reader.IsDBNull(9) ? null : reader.GetString(9),
+                    Priority = reader.GetInt32(10),
                 });
                 n++;
             }
@@ -53,7 +54,7 @@ public sealed class StoredState(SqliteDatabase database) : IDisposable
     public List<StoredMessage> ReadFinished(string queue) => Query(
         queue,
         """
-        SELECT id_ms, id_seq, payload, enqueued_at, status, attempts, crashes, started_at, completed_at, worker, error, due_at, trace_parent
+        SELECT id_ms, id_seq, payload, enqueued_at, status, attempts, crashes, started_at, completed_at, worker, error, due_at, trace_parent, priority
         FROM messages WHERE queue = $q AND status IN (3, 4, 5, 6) ORDER BY completed_at
         """,
         command =>
@@ -73,6 +74,7 @@ public sealed class StoredState(SqliteDatabase database) : IDisposable
                     Error = reader.IsDBNull(10) ? null : reader.GetString(10),
                     DueAt = reader.IsDBNull(11) ? null : reader.GetInt64(11),
                     TraceParent = reader.IsDBNull(12) ? null : reader.GetString(12),
+                    Priority = reader.GetInt32(13),
                 });
             }
 

@@ -39,7 +39,7 @@ internal sealed class RowWriter : IDisposable
         _insert = new(connection, "INSERT INTO messages (queue, id_ms, id_seq, payload, status, enqueued_at) VALUES (?1, ?2, ?3, ?4, 0, ?5)");
         _insertRun = new(connection, "INSERT INTO messages (queue, id_ms, id_seq, payload, status, enqueued_at) VALUES " +
             string.Join(", ", Enumerable.Range(0, InsertRun).Select(r => $"(?{(5 * r) + 1}, ?{(5 * r) + 2}, ?{(5 * r) + 3}, ?{(5 * r) + 4}, 0, ?{(5 * r) + 5})")));
-        _insertExtras = new(connection, "INSERT INTO messages (queue, id_ms, id_seq, payload, status, enqueued_at, due_at, trace_parent, idempotency_key, request_hash) VALUES (?1, ?2, ?3, ?4, ?6, ?5, ?7, ?8, ?9, ?10)");
+        _insertExtras = new(connection, "INSERT INTO messages (queue, id_ms, id_seq, payload, status, enqueued_at, due_at, trace_parent, idempotency_key, request_hash, priority) VALUES (?1, ?2, ?3, ?4, ?6, ?5, ?7, ?8, ?9, ?10, ?11)");
         _key = new(connection, "INSERT INTO idempotency_keys (queue, key, id_ms, id_seq, request_hash, expires_at) VALUES (?1, ?4, ?2, ?3, ?5, ?6) ON CONFLICT (queue, key) DO UPDATE SET id_ms = excluded.id_ms, id_seq = excluded.id_seq, request_hash = excluded.request_hash, expires_at = excluded.expires_at");
         _pruneKeys = new(connection, "DELETE FROM idempotency_keys WHERE queue = ?1 AND expires_at <= ?2");
         _claim = new(connection, "UPDATE messages SET status = 1, attempts = ?4, started_at = ?5, worker = ?6, next_attempt_at = NULL" + ByKey);
@@ -123,7 +123,7 @@ internal sealed class RowWriter : IDisposable
         }
     }
 
-    /// <summary>True if the ops are all plain inserts (no due time, key or trace parent) into one queue (what <see cref="InsertRunOf"/> takes).</summary>
+    /// <summary>True if the ops are all plain inserts (no due time, key, trace parent or priority) into one queue (what <see cref="InsertRunOf"/> takes).</summary>
     public static bool CanInsertRun(ReadOnlySpan<WriteOp> ops)
     {
         foreach (ref readonly var op in ops)
@@ -152,13 +152,13 @@ internal sealed class RowWriter : IDisposable
     }
 
     /// <summary>
-    /// A message with a due time, trace parent or idempotency key; its key row replaces an expired one of the same
+    /// A message with a due time, trace parent, idempotency key or priority; its key row replaces an expired one of the same
     /// key, and the queue's expired keys are pruned as keyed messages arrive (an indexed range, usually empty).
     /// </summary>
     private void InsertWithExtras(in WriteOp op, InsertExtras x)
     {
         Key(_insertExtras, op).Bind(4, op.Payload).Bind(5, op.Time).Bind(6, x.Scheduled ? (long)StoredStatus.Scheduled : 0L)
-            .Bind(7, x.DueAt).Bind(8, x.TraceParent).Bind(9, x.IdempotencyKey).Bind(10, x.RequestHash).Run();
+            .Bind(7, x.DueAt).Bind(8, x.TraceParent).Bind(9, x.IdempotencyKey).Bind(10, x.RequestHash).Bind(11, (long)x.Priority).Run();
         if (x.IdempotencyKey is not null)
         {
             _pruneKeys.Bind(1, op.Queue).Bind(2, op.Time).Run();

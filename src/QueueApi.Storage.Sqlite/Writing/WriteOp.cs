@@ -40,7 +40,7 @@ public readonly record struct WriteOp(WriteKind Kind, long IdMs, uint IdSeq, str
 
     public long? NextAttemptAt { get; init; }
 
-    /// <summary>An insert's issue-15 columns (due time, trace parent, idempotency key); null for a plain message.</summary>
+    /// <summary>An insert's issue-15 and 16 columns (due time, trace parent, idempotency key, priority); null for a plain message.</summary>
     public InsertExtras? Extras { get; init; }
 
     /// <summary>Worker (claim), error (retry, finish), drop reason (finish as dropped, delete) or counter name.</summary>
@@ -51,7 +51,7 @@ public readonly record struct WriteOp(WriteKind Kind, long IdMs, uint IdSeq, str
     public static WriteOp Insert(long idMs, uint idSeq, string queue, byte[] payload, long enqueuedAt) =>
         new(WriteKind.Insert, idMs, idSeq, queue) { Payload = payload, Time = enqueuedAt };
 
-    /// <summary>An insert with a due time, trace parent or idempotency key (the key's row expiring at <paramref name="extras"/>' time).</summary>
+    /// <summary>An insert with a due time, trace parent, idempotency key or priority (the key's row expiring at <paramref name="extras"/>' time).</summary>
     public static WriteOp Insert(long idMs, uint idSeq, string queue, byte[] payload, long enqueuedAt, InsertExtras extras) =>
         new(WriteKind.Insert, idMs, idSeq, queue) { Payload = payload, Time = enqueuedAt, Extras = extras };
 
@@ -98,5 +98,6 @@ public readonly record struct WriteOp(WriteKind Kind, long IdMs, uint IdSeq, str
 /// <summary>
 /// What an insert stores beyond a plain message: a reference, so a plain <see cref="WriteOp"/> stays small.
 /// <paramref name="Scheduled"/>: due later than the intake's clock (stored with status 8 until then).
+/// <paramref name="Priority"/>: 0-9; a plain insert leaves the column's default, 5.
 /// </summary>
-public sealed record InsertExtras(long? DueAt, bool Scheduled, string? TraceParent, string? IdempotencyKey, string? RequestHash, long KeyExpiresAt);
+public sealed record InsertExtras(long? DueAt, bool Scheduled, string? TraceParent, string? IdempotencyKey, string? RequestHash, long KeyExpiresAt, int Priority = 5);

@@ -152,7 +152,9 @@ public abstract partial class QueueStoreContractTests
         var claimed = 0;
         var ct = TestContext.Current.CancellationToken;
 
-        var producing = Enumerable.Range(0, producers).Select(p => Task.Run(
+        // Threads of their own (LongRunning): the producers block on a durable store's commits, whose completions
+        // run on the thread pool, and the claimers never yield; on the pool they would starve those completions.
+        var producing = Enumerable.Range(0, producers).Select(p => Task.Factory.StartNew(
             () =>
             {
                 var random = new Random(p);
@@ -164,8 +166,10 @@ public abstract partial class QueueStoreContractTests
                     storedAt[m.Id] = (m.Priority, Interlocked.Increment(ref clock));
                 }
             },
-            ct)).ToArray();
-        var claiming = new[] { W0, W1 }.Select(w => Task.Run(
+            ct,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default)).ToArray();
+        var claiming = new[] { W0, W1 }.Select(w => Task.Factory.StartNew(
             () =>
             {
                 while (Volatile.Read(ref claimed) < total && !ct.IsCancellationRequested)
@@ -176,9 +180,15 @@ public abstract partial class QueueStoreContractTests
                         claims.Add((m!.Id, m.Priority, start, Interlocked.Increment(ref clock)));
                         Interlocked.Increment(ref claimed);
                     }
+                    else
+                    {
+                        Thread.Yield(); // Nothing ready: let the producers (and a durable store's writer) have the core.
+                    }
                 }
             },
-            ct)).ToArray();
+            ct,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default)).ToArray();
         await Task.WhenAll(producing).WaitAsync(TestEngine.Timeout, ct);
         await Task.WhenAll(claiming).WaitAsync(TestEngine.Timeout, ct);
 

@@ -67,19 +67,46 @@ public sealed class PriorityApiTests
         Assert.Equal([.. urgent, plain, low], started.OrderBy(s => s.At).Select(s => s.Id));
     }
 
+    /// <summary>SQLite, the default store: the priority is stored with the row, shown, and orders the claims.</summary>
     [Fact]
-    public async Task AStoreThatDoesNotKeepPrioritiesAnswers501ForOneAndTakesTheDefault()
+    public async Task OnTheDefaultSqliteStoreAPriorityIsKeptShownAndRunsFirst()
     {
-        await using var app = new QueueApiApplication(new Dictionary<string, string?> { ["QueueApi:Storage:Provider"] = "Sqlite" });
+        await using var app = new QueueApiApplication(new Dictionary<string, string?> { ["QueueApi:Queues:default:Workers"] = "1" });
         using var client = app.CreateClient();
         var ct = TestContext.Current.CancellationToken;
+        (await client.PostAsync("/queues/default/pause", null, ct)).EnsureSuccessStatusCode();
 
-        using var refused = await client.PostAsync("/queues/default/messages?priority=9", Json("{}"), ct);
-        using var plain = await client.PostAsync("/queues/default/messages?priority=5", Json("{}"), ct);
+        var plain = await PostAsync(client, "/queues/default/messages", "{}");
+        var urgent = await PostAsync(client, "/queues/default/messages?priority=9", "{}");
+        var low = await PostAsync(client, "/queues/default/messages?priority=0", "{}");
 
-        Assert.Equal(HttpStatusCode.NotImplemented, refused.StatusCode);
-        Assert.Contains("Priorities", (await refused.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("detail").GetString(), StringComparison.Ordinal);
-        Assert.Equal(HttpStatusCode.Accepted, plain.StatusCode);
+        var view = await client.GetFromJsonAsync<JsonElement>("/queues/default", ct);
+        var lanes = view.GetProperty("priorities").EnumerateArray().Select(l => (l.GetProperty("priority").GetInt32(), l.GetProperty("queued").GetInt32())).ToList();
+        Assert.Equal([(9, 1), (5, 1), (0, 1)], lanes);
+        Assert.Equal(9, (await MessageAsync(client, urgent)).GetProperty("priority").GetInt32());
+        Assert.Equal(0, (await MessageAsync(client, low)).GetProperty("priority").GetInt32());
+        Assert.Equal(1L, await StoredPriorityCountAsync(app.DatabasePath, 9));
+
+        (await client.PostAsync("/queues/default/resume", null, ct)).EnsureSuccessStatusCode();
+        var started = new List<(DateTimeOffset At, string Id)>();
+        foreach (var id in new[] { urgent, plain, low })
+        {
+            var m = await Eventually.WaitAsync(() => MessageAsync(client, id), m => m.GetProperty("status").GetString() == "succeeded", TimeSpan.FromSeconds(10), $"message {id} to succeed");
+            started.Add((m.GetProperty("startedAt").GetDateTimeOffset(), id));
+        }
+
+        Assert.Equal([urgent, plain, low], started.OrderBy(s => s.At).Select(s => s.Id));
+    }
+
+    /// <summary>Reads the file beside the running service (WAL lets a reader in); the row holds the priority.</summary>
+    private static async Task<long> StoredPriorityCountAsync(string path, int priority)
+    {
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Mode=ReadOnly;Pooling=False");
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM messages WHERE priority = $p";
+        command.Parameters.AddWithValue("$p", priority);
+        return (long)(await command.ExecuteScalarAsync(TestContext.Current.CancellationToken))!;
     }
 
     private static async Task<string> PostAsync(HttpClient client, string route, string body)

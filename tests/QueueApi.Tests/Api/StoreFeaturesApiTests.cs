@@ -18,7 +18,9 @@ public sealed class StoreFeaturesApiTests
     [InlineData("/queues/default/messages?delay=60", null, "Delayed delivery")]
     [InlineData("/queues/default/messages", "k-1", "Idempotent enqueue")]
     [InlineData("/queues/default/messages/batch?delay=60", null, "Delayed delivery")]
-    public async Task OnAStoreWithoutTheFeatureADelayOrAKeyAnswers501AndStoresNothing(string path, string? key, string feature)
+    [InlineData("/queues/default/messages?priority=9", null, "Priorities")]
+    [InlineData("/queues/default/messages/batch?priority=0", null, "Priorities")]
+    public async Task OnAStoreWithoutTheFeatureADelayAKeyOrAPriorityAnswers501AndStoresNothing(string path, string? key, string feature)
     {
         var ct = TestContext.Current.CancellationToken;
         await using var app = WithoutFeatures();

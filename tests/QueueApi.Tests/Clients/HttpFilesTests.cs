@@ -25,7 +25,7 @@ public sealed partial class HttpFilesTests
     public async Task EverySafeHttpFilePassesAgainstOneLiveInstance()
     {
         var httpyac = CiTools.Require("httpyac");
-        // features.http needs priorities, which only the Memory store keeps: it runs against a Memory instance below.
+        // features.http runs against a fresh instance of each store below.
         var files = HttpFile.Safe().Where(f => Path.GetFileName(f) != HttpFile.Features).ToList();
         await using var service = await ServiceProcess.StartAsync();
 
@@ -37,11 +37,11 @@ public sealed partial class HttpFilesTests
         Assert.Equal(System.Net.HttpStatusCode.OK, ready.StatusCode);
     }
 
-    [Fact]
-    public async Task TheFeaturesHttpFilePassesAgainstAMemoryInstance()
+    [Theory]
+    [InlineData("Sqlite")]
+    [InlineData("Memory")]
+    public async Task TheFeaturesHttpFilePassesAgainstAnInstanceOfEachStore(string provider)
     {
-        // Memory: the file also sends priorities (issue 16), which the SQLite store does not keep yet.
-        const string provider = "Memory";
         var httpyac = CiTools.Require("httpyac");
         string[] files = [Path.Combine(HttpFile.Directory, HttpFile.Features)];
         await using var service = await ServiceProcess.StartAsync(new Dictionary<string, string> { ["QueueApi__Storage__Provider"] = provider });
@@ -163,7 +163,7 @@ public sealed partial class HttpFilesTests
     {
         public static string Directory => Path.Combine(ServiceProcess.RepositoryRoot(), "http");
 
-        /// <summary>Delayed delivery, cancel and idempotency: run against a Memory instance.</summary>
+        /// <summary>Delayed delivery, cancel, idempotency and priorities: run against an instance of each store.</summary>
         public const string Features = "features.http";
 
         public static IReadOnlyList<string> Safe() => [.. System.IO.Directory.GetFiles(Directory, "*.http").Order(StringComparer.Ordinal)];

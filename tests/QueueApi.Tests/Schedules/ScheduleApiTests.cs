@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using QueueApi.Tests.Support;
 
 namespace QueueApi.Tests.Schedules;
@@ -173,7 +174,8 @@ public sealed class ScheduleApiTests
     [Fact]
     public async Task APrioritisedScheduleOnAStoreWithoutPrioritiesIs501AndNotSaved()
     {
-        await using var app = new QueueApiApplication(new Dictionary<string, string?> { ["QueueApi:Storage:Provider"] = "Sqlite" });
+        // Memory and SQLite keep priorities: the test store that declares no features stands in.
+        await using var app = new QueueApiApplication(services: s => s.AddSingleton<Engine.Storage.IMessageStorage>(new FailingStorage()));
         using var client = app.CreateClient();
 
         using var response = await client.PutAsync("/schedules/s1", Json("""{"queue": "default", "cron": "0 7 * * *", "priority": 9}"""), Ct);
