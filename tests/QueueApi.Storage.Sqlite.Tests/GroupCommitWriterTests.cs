@@ -29,6 +29,52 @@ public sealed class GroupCommitWriterTests
         Assert.Equal(500, state.ReadBooks("q")[WriteOp.Accepted]);
     }
 
+    /// <summary>Single plain inserts are gathered per queue into multi-row statements; the rest of the group keeps its own writes.</summary>
+    [Fact]
+    public async Task OneGroupOfSingleInsertsIntoTwoQueuesAmongOtherChangesKeepsEveryRowAndTheBooks()
+    {
+        using var temp = new TempDatabase();
+        using var database = temp.Open();
+        using var writer = new GroupCommitWriter(database);
+        var running = TempDatabase.Message();
+        await writer.Write(WriteOp.Insert(running)).WaitAsync(Bound, TestContext.Current.CancellationToken);
+        using var hold = new ManualResetEventSlim(false);
+        writer.HoldGroups = hold;
+
+        var q = Enumerable.Range(0, 21).Select(_ => TempDatabase.Message()).ToArray(); // 16 + 4 + 1 rows
+        var other = Enumerable.Range(0, 5).Select(_ => TempDatabase.Message("other")).ToArray();
+        var urgent = TempDatabase.Message();
+        var writes = new List<Task>();
+        for (var i = 0; i < q.Length; i++)
+        {
+            writes.Add(writer.Write(WriteOp.Insert(q[i])));
+            if (i < other.Length)
+            {
+                writes.Add(writer.Write(WriteOp.Insert(other[i])));
+            }
+
+            if (i == 10)
+            {
+                writes.Add(writer.Write(WriteOp.Claim(running.IdMs, running.IdSeq, "q", 1, 42, "q-1")));
+                writes.Add(writer.Write(WriteOp.Insert(urgent.IdMs, urgent.IdSeq, "q", urgent.Payload, urgent.EnqueuedAt, new InsertExtras(null, false, null, null, null, 0, Priority: 9))));
+            }
+        }
+
+        hold.Set();
+        await Task.WhenAll(writes).WaitAsync(Bound, TestContext.Current.CancellationToken);
+
+        Assert.Equal(2, writer.Transactions);
+        using var state = new StoredState(database);
+        var rows = new List<ActiveRow>();
+        state.ReadActive("q", int.MaxValue, rows.Add);
+        Assert.Equal(q.Append(running).Append(urgent).Select(m => m.IdMs).Order(), rows.Select(r => r.IdMs));
+        Assert.Equal((StoredStatus.Processing, 1), rows.Where(r => r.IdMs == running.IdMs).Select(r => (r.Status, r.Attempts)).Single());
+        Assert.Equal(9, rows.Single(r => r.IdMs == urgent.IdMs).Priority);
+        Assert.Equal(other.Length, state.ReadActive("other", int.MaxValue, _ => { }));
+        Assert.Equal((23L, 5L), (state.ReadBooks("q")[WriteOp.Accepted], state.ReadBooks("other")[WriteOp.Accepted]));
+        Assert.Equal("{\"n\":1}", System.Text.Encoding.UTF8.GetString(state.ReadPayload("other", other[4].IdMs, other[4].IdSeq)!));
+    }
+
     [Fact]
     public async Task AnIntakeWhoseCallerGaveUpBeforeTheWriterTookItIsNeverWritten()
     {

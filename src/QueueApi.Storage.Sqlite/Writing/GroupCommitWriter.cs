@@ -24,6 +24,7 @@ public sealed class GroupCommitWriter : IDisposable
     private readonly ConcurrentDictionary<string, (int Finished, int Dead)> _retain = new(StringComparer.Ordinal);
     private readonly ManualResetEventSlim _signal = new(false, spinCount: 0);
     private readonly List<WriteUnit> _group = new(256);
+    private readonly List<List<WriteOp>> _plain = [];
     private readonly SqliteConnection _connection;
     private readonly RowWriter _rows;
     private readonly Checkpointer _checkpointer;
@@ -226,11 +227,7 @@ public sealed class GroupCommitWriter : IDisposable
             _rows.Begin();
             try
             {
-                foreach (var unit in _group)
-                {
-                    unit.ApplyTo(_rows);
-                }
-
+                ApplyGroup();
                 _rows.FlushBooks();
                 _rows.Commit();
             }
@@ -251,12 +248,63 @@ public sealed class GroupCommitWriter : IDisposable
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-                        _rows.RolledBack();
+            _rows.RolledBack();
             Interlocked.Increment(ref _faults);
             var error = new SqliteStorageException($"The database file '{_database.Path}' could not be written ({ex.Message.TrimEnd('.')}): nothing of this request was kept; try again later.", ex);
             _lastFault = error.Message;
             WriteUnit.CompleteOnPool([.. _group], error);
         }
+    }
+
+    /// <summary>
+    /// Writes the group's units; single plain inserts (concurrent single enqueues) are gathered per queue and go in
+    /// last, by multi-row statements: one statement run per 16 rows instead of one per row. Moving them after the
+    /// group's other changes is safe: those touch only rows committed by earlier groups (a message is claimed,
+    /// finished or cancelled only after its insert committed), and the group commits or rolls back whole.
+    /// </summary>
+    private void ApplyGroup()
+    {
+        foreach (var plain in _plain)
+        {
+            plain.Clear(); // Left over only by a group that failed half-way.
+        }
+
+        foreach (var unit in _group)
+        {
+            if (unit.IsPlainInsert(out var op))
+            {
+                PlainOf(op.Queue).Add(op);
+            }
+            else
+            {
+                unit.ApplyTo(_rows);
+            }
+        }
+
+        foreach (var plain in _plain)
+        {
+            if (plain.Count > 0)
+            {
+                _rows.InsertPlain(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(plain));
+                plain.Clear();
+            }
+        }
+    }
+
+    /// <summary>The group's single plain inserts into this queue (a list per queue seen, kept for the next groups).</summary>
+    private List<WriteOp> PlainOf(string queue)
+    {
+        foreach (var plain in _plain)
+        {
+            if (plain.Count == 0 || ReferenceEquals(plain[0].Queue, queue))
+            {
+                return plain;
+            }
+        }
+
+        var added = new List<WriteOp>(64);
+        _plain.Add(added);
+        return added;
     }
 
     /// <summary>Deletes the oldest finished rows and dead letters of queues over their retention, in batches, so the file stops growing.</summary>

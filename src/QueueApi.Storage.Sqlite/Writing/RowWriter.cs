@@ -11,6 +11,9 @@ internal sealed class RowWriter : IDisposable
     /// <summary>Rows per multi-row insert: one statement run instead of 16 (SQLite allows 32,766 parameters).</summary>
     public const int InsertRun = 16;
 
+    // The sizes of the multi-row inserts prepared, largest first: a run of any length is a few statements (13 = 8 + 4 + 1).
+    private static readonly int[] RunSizes = [InsertRun, 8, 4, 2];
+
     private const string ByKey = " WHERE queue = ?1 AND id_ms = ?2 AND id_seq = ?3";
 
     private readonly SqliteConnection _connection;
@@ -18,7 +21,7 @@ internal sealed class RowWriter : IDisposable
     private readonly Dictionary<string, long> _finishedDelta = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _deadDelta = new(StringComparer.Ordinal);
     private readonly RawStatement _insert;
-    private readonly RawStatement _insertRun;
+    private readonly RawStatement[] _insertRuns;
     private readonly RawStatement _insertExtras;
     private readonly RawStatement _key;
     private readonly RawStatement _pruneKeys;
@@ -37,8 +40,8 @@ internal sealed class RowWriter : IDisposable
     {
         _connection = connection;
         _insert = new(connection, "INSERT INTO messages (queue, id_ms, id_seq, payload, status, enqueued_at) VALUES (?1, ?2, ?3, ?4, 0, ?5)");
-        _insertRun = new(connection, "INSERT INTO messages (queue, id_ms, id_seq, payload, status, enqueued_at) VALUES " +
-            string.Join(", ", Enumerable.Range(0, InsertRun).Select(r => $"(?{(5 * r) + 1}, ?{(5 * r) + 2}, ?{(5 * r) + 3}, ?{(5 * r) + 4}, 0, ?{(5 * r) + 5})")));
+        _insertRuns = [.. RunSizes.Select(size => new RawStatement(connection, "INSERT INTO messages (queue, id_ms, id_seq, payload, status, enqueued_at) VALUES " +
+            string.Join(", ", Enumerable.Range(0, size).Select(r => $"(?{(5 * r) + 1}, ?{(5 * r) + 2}, ?{(5 * r) + 3}, ?{(5 * r) + 4}, 0, ?{(5 * r) + 5})"))))];
         _insertExtras = new(connection, "INSERT INTO messages (queue, id_ms, id_seq, payload, status, enqueued_at, due_at, trace_parent, idempotency_key, request_hash, priority) VALUES (?1, ?2, ?3, ?4, ?6, ?5, ?7, ?8, ?9, ?10, ?11)");
         _key = new(connection, "INSERT INTO idempotency_keys (queue, key, id_ms, id_seq, request_hash, expires_at) VALUES (?1, ?4, ?2, ?3, ?5, ?6) ON CONFLICT (queue, key) DO UPDATE SET id_ms = excluded.id_ms, id_seq = excluded.id_seq, request_hash = excluded.request_hash, expires_at = excluded.expires_at");
         _pruneKeys = new(connection, "DELETE FROM idempotency_keys WHERE queue = ?1 AND expires_at <= ?2");
@@ -123,31 +126,39 @@ internal sealed class RowWriter : IDisposable
         }
     }
 
-    /// <summary>True if the ops are all plain inserts (no due time, key, trace parent or priority) into one queue (what <see cref="InsertRunOf"/> takes).</summary>
-    public static bool CanInsertRun(ReadOnlySpan<WriteOp> ops)
+    /// <summary>True if the op is a plain insert (no due time, key, trace parent or priority): what <see cref="InsertPlain"/> takes.</summary>
+    public static bool IsPlainInsert(in WriteOp op) => op.Kind == WriteKind.Insert && op.Extras is null;
+
+    /// <summary>
+    /// Plain inserts into one queue, as few statements as the prepared run sizes allow; the same rows and books as
+    /// one by one.
+    /// </summary>
+    public void InsertPlain(ReadOnlySpan<WriteOp> ops)
     {
-        foreach (ref readonly var op in ops)
+        var at = 0;
+        for (var k = 0; k < RunSizes.Length; k++)
         {
-            if (op.Kind != WriteKind.Insert || op.Extras is not null || !ReferenceEquals(op.Queue, ops[0].Queue))
+            var size = RunSizes[k];
+            while (ops.Length - at >= size)
             {
-                return false;
+                var statement = _insertRuns[k];
+                for (var r = 0; r < size; r++)
+                {
+                    ref readonly var op = ref ops[at + r];
+                    var p = 5 * r;
+                    statement.Bind(p + 1, op.Queue).Bind(p + 2, op.IdMs).Bind(p + 3, (long)op.IdSeq).Bind(p + 4, op.Payload).Bind(p + 5, op.Time);
+                }
+
+                statement.Run();
+                at += size;
             }
         }
 
-        return true;
-    }
-
-    /// <summary><see cref="InsertRun"/> inserts into one queue as one statement; the same rows and books as one by one.</summary>
-    public void InsertRunOf(ReadOnlySpan<WriteOp> ops)
-    {
-        for (var r = 0; r < ops.Length; r++)
+        if (at < ops.Length)
         {
-            ref readonly var op = ref ops[r];
-            var p = 5 * r;
-            _insertRun.Bind(p + 1, op.Queue).Bind(p + 2, op.IdMs).Bind(p + 3, (long)op.IdSeq).Bind(p + 4, op.Payload).Bind(p + 5, op.Time);
+            Key(_insert, ops[at]).Bind(4, ops[at].Payload).Bind(5, ops[at].Time).Run();
         }
 
-        _insertRun.Run();
         AddBooks(ops[0].Queue, WriteOp.Accepted, ops.Length);
     }
 
@@ -202,7 +213,7 @@ internal sealed class RowWriter : IDisposable
         }
     }
 
-    private IEnumerable<RawStatement> Statements() => [_insert, _insertRun, _insertExtras, _key, _pruneKeys, _claim, _retry, _finish, _release, _crash, _requeue, _delete, _paused, _count];
+    private IEnumerable<RawStatement> Statements() => [_insert, .. _insertRuns, _insertExtras, _key, _pruneKeys, _claim, _retry, _finish, _release, _crash, _requeue, _delete, _paused, _count];
 
     private void AddBooks(string queue, string counter, long delta)
     {

@@ -67,6 +67,13 @@ internal sealed class WriteUnit
         }
     }
 
+    /// <summary>A single plain insert (what the writer gathers across a group's units into multi-row inserts).</summary>
+    public bool IsPlainInsert(out WriteOp op)
+    {
+        op = _single;
+        return _many is null && RowWriter.IsPlainInsert(in _single);
+    }
+
     public void ApplyTo(RowWriter rows)
     {
         if (_many is null)
@@ -75,20 +82,35 @@ internal sealed class WriteUnit
             return;
         }
 
-        var i = 0;
-        if (_many is WriteOp[] all)
+        if (_many is not WriteOp[] all)
         {
-            // A batch request's rows go in by the statement of RowWriter.InsertRun rows each: fewer statements to run.
-            while (i + RowWriter.InsertRun <= all.Length && RowWriter.CanInsertRun(all.AsSpan(i, RowWriter.InsertRun)))
+            foreach (var op in _many)
             {
-                rows.InsertRunOf(all.AsSpan(i, RowWriter.InsertRun));
-                i += RowWriter.InsertRun;
+                rows.Apply(op);
             }
+
+            return;
         }
 
-        for (; i < _many.Count; i++)
+        // A batch request's plain rows go in by multi-row statements: fewer statements to run.
+        var i = 0;
+        while (i < all.Length)
         {
-            rows.Apply(_many[i]);
+            var end = i;
+            while (end < all.Length && RowWriter.IsPlainInsert(in all[end]) && ReferenceEquals(all[end].Queue, all[i].Queue))
+            {
+                end++;
+            }
+
+            if (end > i)
+            {
+                rows.InsertPlain(all.AsSpan(i, end - i));
+                i = end;
+            }
+            else
+            {
+                rows.Apply(in all[i++]);
+            }
         }
     }
 
