@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace QueueApi.Storage.Sqlite.Database;
 
@@ -77,19 +78,37 @@ public sealed class SqliteDatabase : IDisposable
         try
         {
             connection.Open();
-            var synchronous = _options.Synchronous == SqliteSynchronous.Full ? "FULL" : "NORMAL";
-            var pragmas = $"PRAGMA synchronous = {synchronous}; PRAGMA busy_timeout = 5000; PRAGMA temp_store = MEMORY;";
-            if (_options.MaxPageCount is { } pages)
-            {
-                pragmas += $" PRAGMA max_page_count = {pages};";
-            }
-
-            Execute(connection, pragmas);
+            Execute(connection, Pragmas());
             return connection;
         }
         catch
         {
             connection.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The writer's own handle, in SQLite's multi-thread mode (<c>SQLITE_OPEN_NOMUTEX</c>): no connection mutex
+    /// taken and released around every call, which only its one thread makes (Microsoft.Data.Sqlite has no such
+    /// option, so the handle is opened through SQLitePCL). Same file, pragmas and private cache as a connection.
+    /// </summary>
+    internal sqlite3 OpenWriterHandle()
+    {
+        var rc = raw.sqlite3_open_v2(Path, out var db, raw.SQLITE_OPEN_READWRITE | raw.SQLITE_OPEN_NOMUTEX | raw.SQLITE_OPEN_PRIVATECACHE, null);
+        try
+        {
+            if (rc != raw.SQLITE_OK)
+            {
+                throw new SqliteException($"SQLite Error {rc}: '{raw.sqlite3_errmsg(db).utf8_to_string()}'.", rc);
+            }
+
+            Writing.RawStatement.Execute(db, Pragmas());
+            return db;
+        }
+        catch
+        {
+            db.Dispose();
             throw;
         }
     }
@@ -145,6 +164,13 @@ public sealed class SqliteDatabase : IDisposable
             throw new StorageStartupException(
                 $"The database file '{Path}' is corrupt (quick_check: {result}): it was left untouched; restore it from a backup or move it away to start empty.");
         }
+    }
+
+    private string Pragmas()
+    {
+        var synchronous = _options.Synchronous == SqliteSynchronous.Full ? "FULL" : "NORMAL";
+        var pragmas = $"PRAGMA synchronous = {synchronous}; PRAGMA busy_timeout = 5000; PRAGMA temp_store = MEMORY;";
+        return _options.MaxPageCount is { } pages ? pragmas + $" PRAGMA max_page_count = {pages};" : pragmas;
     }
 
     private static void Execute(SqliteConnection connection, string sql)

@@ -26,6 +26,7 @@ public sealed class GroupCommitWriter : IDisposable
     private readonly List<WriteUnit> _group = new(256);
     private readonly List<List<WriteOp>> _plain = [];
     private readonly SqliteConnection _connection;
+    private readonly SQLitePCL.sqlite3 _handle;
     private readonly RowWriter _rows;
     private readonly Checkpointer _checkpointer;
     private int _sleeping;
@@ -40,16 +41,20 @@ public sealed class GroupCommitWriter : IDisposable
     public GroupCommitWriter(SqliteDatabase database, string threadName = "queueapi-sqlite-writer")
     {
         _database = database;
+        // The group's writes go through a handle of their own without SQLite's connection mutex; pruning and the
+        // counts read at start use an ordinary connection (rare, and never at the same time: one thread).
         _connection = database.OpenConnection();
-        using (var cache = _connection.CreateCommand())
+        _handle = database.OpenWriterHandle();
+        // 32 MiB of page cache for the handle that writes: the right edge where inserts land and the left edge
+        // where claims and finishes update stay in memory even with a million rows queued.
+        RawStatement.Execute(_handle, $"PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = {Checkpointer.BackstopPages};");
+        using (var backstop = _connection.CreateCommand())
         {
-            // 32 MiB of page cache for the one connection that writes: the right edge where inserts land and
-            // the left edge where claims and finishes update stay in memory even with a million rows queued.
-            cache.CommandText = $"PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = {Checkpointer.BackstopPages};";
-            cache.ExecuteNonQuery();
+            backstop.CommandText = $"PRAGMA wal_autocheckpoint = {Checkpointer.BackstopPages};";
+            backstop.ExecuteNonQuery();
         }
 
-        _rows = new RowWriter(_connection);
+        _rows = new RowWriter(_handle);
         _checkpointer = new Checkpointer(database);
         LoadFinishedCounts();
         Thread = new Thread(Run) { Name = threadName, IsBackground = true };
@@ -115,6 +120,7 @@ public sealed class GroupCommitWriter : IDisposable
         }
 
         _rows.Dispose();
+        _handle.Dispose();
         _checkpointer.Dispose();
         _connection.Dispose();
         _signal.Dispose();

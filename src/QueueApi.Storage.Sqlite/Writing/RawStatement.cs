@@ -17,9 +17,9 @@ internal sealed class RawStatement : IDisposable
     // (a queue's name on every row) is skipped, and with it a UTF-8 conversion and SQLite's copy of the text.
     private readonly object?[] _text;
 
-    public RawStatement(SqliteConnection connection, string sql)
+    public RawStatement(sqlite3 db, string sql)
     {
-        _db = connection.Handle!;
+        _db = db;
         Check(_db, raw.sqlite3_prepare_v2(_db, sql, out _statement));
         _text = new object?[raw.sqlite3_bind_parameter_count(_statement) + 1];
     }

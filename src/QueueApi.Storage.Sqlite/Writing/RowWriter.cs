@@ -1,4 +1,4 @@
-using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace QueueApi.Storage.Sqlite.Writing;
 
@@ -16,7 +16,7 @@ internal sealed class RowWriter : IDisposable
 
     private const string ByKey = " WHERE queue = ?1 AND id_ms = ?2 AND id_seq = ?3";
 
-    private readonly SqliteConnection _connection;
+    private readonly sqlite3 _db;
     private readonly Dictionary<(string Queue, string Counter), long> _books = [];
     private readonly Dictionary<string, long> _finishedDelta = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _deadDelta = new(StringComparer.Ordinal);
@@ -36,9 +36,9 @@ internal sealed class RowWriter : IDisposable
     private readonly RawStatement _count;
 
     // Parameters by position: ?1 queue, ?2 id_ms, ?3 id_seq, then each statement's own.
-    public RowWriter(SqliteConnection connection)
+    public RowWriter(sqlite3 connection)
     {
-        _connection = connection;
+        _db = connection;
         _insert = new(connection, "INSERT INTO messages (queue, id_ms, id_seq, payload, status, enqueued_at) VALUES (?1, ?2, ?3, ?4, 0, ?5)");
         _insertRuns = [.. RunSizes.Select(size => new RawStatement(connection, "INSERT INTO messages (queue, id_ms, id_seq, payload, status, enqueued_at) VALUES " +
             string.Join(", ", Enumerable.Range(0, size).Select(r => $"(?{(5 * r) + 1}, ?{(5 * r) + 2}, ?{(5 * r) + 3}, ?{(5 * r) + 4}, 0, ?{(5 * r) + 5})"))))];
@@ -62,16 +62,16 @@ internal sealed class RowWriter : IDisposable
     /// <summary>Dead letters stored per queue, as of the last commit.</summary>
     public Dictionary<string, long> Dead { get; } = new(StringComparer.Ordinal);
 
-    public void Begin() => RawStatement.Execute(_connection.Handle!, "BEGIN");
+    public void Begin() => RawStatement.Execute(_db, "BEGIN");
 
-    public void Commit() => RawStatement.Execute(_connection.Handle!, "COMMIT");
+    public void Commit() => RawStatement.Execute(_db, "COMMIT");
 
     /// <summary>Rolls the group back, if SQLite has not already done so (it may, on a full disk).</summary>
     public void Rollback()
     {
-        if (SQLitePCL.raw.sqlite3_get_autocommit(_connection.Handle!) == 0)
+        if (raw.sqlite3_get_autocommit(_db) == 0)
         {
-            RawStatement.Execute(_connection.Handle!, "ROLLBACK");
+            RawStatement.Execute(_db, "ROLLBACK");
         }
     }
 
