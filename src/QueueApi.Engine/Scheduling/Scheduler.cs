@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using QueueApi.Engine.Configuration;
+using QueueApi.Engine.Messages;
 using QueueApi.Engine.Queues;
 using QueueApi.Engine.Storage;
 
@@ -15,7 +16,9 @@ namespace QueueApi.Engine.Scheduling;
 /// <remarks>
 /// A schedule that fails (its store or queue refusing) is logged and looked at again after <see cref="RetryDelay"/>;
 /// only a bug in the loop itself kills the thread, and that is reported to the engine, which winds down.
-/// Claim, then enqueue: a crash between the two loses that one occurrence rather than running it twice.
+/// Claim, then enqueue, then record: the claim notes the message's id as a pending run, so in a store that keeps
+/// pending runs (PostgreSQL) a scheduler that dies in between leaves the run for another to finish
+/// (<see cref="IScheduleStore.AdoptPendingRunsAsync"/>); elsewhere such a crash loses that one occurrence.
 /// </remarks>
 public sealed partial class Scheduler : IDisposable
 {
@@ -81,40 +84,67 @@ public sealed partial class Scheduler : IDisposable
         var token = _stop.Token;
         var now = _time.GetUtcNow();
         DateTimeOffset? earliest = null;
-        foreach (var schedule in Await(_store.ListAsync(token)))
+        IReadOnlyList<StoredSchedule> schedules;
+        try
         {
-            if (!schedule.Definition.Enabled)
+            // Runs a dead scheduler (another replica, or this one in a failed pass) claimed but never recorded.
+            foreach (var pending in Await(_store.AdoptPendingRunsAsync(token)))
             {
-                continue;
+                earliest = Earliest(earliest, Guarded(pending.Schedule, now, () => Finish(pending, now, token)));
             }
 
-            DateTimeOffset? next;
-            try
-            {
-                next = Serve(schedule, now, token);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                // Per schedule, so one failing schedule (or a store blip) cannot stop the others or the thread.
-                LogScheduleFailed(_logger, ex, schedule.Definition.Name);
-                next = now + RetryDelay;
-            }
+            schedules = Await(_store.ListAsync(token));
+        }
+        catch (StorageUnavailableException ex)
+        {
+            // A shared store's outage is ridden out: nothing is claimed meanwhile, so nothing is lost.
+            LogStoreUnavailable(_logger, ex.Message);
+            Interlocked.Increment(ref _passes);
+            return now + RetryDelay;
+        }
 
-            if (next is { } n && (earliest is null || n < earliest))
+        foreach (var schedule in schedules)
+        {
+            if (schedule.Definition.Enabled)
             {
-                earliest = n;
+                earliest = Earliest(earliest, Guarded(schedule.Definition.Name, now, () => Serve(schedule, now, token)));
             }
+        }
+
+        // A store shared with other replicas is looked at again soon: their changes cannot wake this thread.
+        if (_store.RefreshInterval is { } refresh)
+        {
+            earliest = Earliest(earliest, now + refresh);
         }
 
         Interlocked.Increment(ref _passes);
         return earliest;
     }
 
+    private static DateTimeOffset? Earliest(DateTimeOffset? a, DateTimeOffset? b) => a is null || (b is not null && b < a) ? b : a;
+
+    /// <summary>Per schedule, so one failing schedule (or a store blip) cannot stop the others or the thread.</summary>
+    private DateTimeOffset? Guarded(string name, DateTimeOffset now, Func<DateTimeOffset?> serve)
+    {
+        try
+        {
+            return serve();
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogScheduleFailed(_logger, ex, name);
+            return now + RetryDelay;
+        }
+    }
+
     /// <summary>Enqueues one message of the schedule now, outside its cron; its cursor stays where it is.</summary>
     public async ValueTask<ScheduleRun> TriggerAsync(ScheduleDefinition definition, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(definition);
-        var run = await EnqueueAsync(definition, null, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        var now = _time.GetUtcNow();
+        var run = _engine.TryGetQueue(definition.Queue, out var queue)
+            ? await EnqueueAsync(definition, queue!, NewMessage(queue!, definition, null), null, now, cancellationToken).ConfigureAwait(false)
+            : NoQueue(definition, null, now);
         await _store.RecordRunAsync(definition.Name, run, cancellationToken).ConfigureAwait(false);
         return run;
     }
@@ -145,7 +175,7 @@ public sealed partial class Scheduler : IDisposable
         var definition = schedule.Definition;
         var cron = CronOf(definition);
         // A queue that stopped accepting keeps its occurrences unclaimed: the next start runs them by the Misfire rule.
-        if (!_engine.TryGetQueue(definition.Queue, out var queue) || !queue!.IsAccepting)
+        if (!_engine.TryGetQueue(definition.Queue, out var found) || found is not { IsAccepting: true } queue)
         {
             return null;
         }
@@ -159,7 +189,11 @@ public sealed partial class Scheduler : IDisposable
                 return step.Next;
             }
 
-            if (!Await(_store.TryAdvanceAsync(definition.Name, cursor, claimTo, token)))
+            // The message is made before the claim, which notes its id: whoever finishes a run left pending by a crash
+            // can tell whether its message was enqueued.
+            var message = step.Fire is { } fire ? NewMessage(queue, definition, fire) : null;
+            var pending = message is null ? null : new PendingRun(definition.Name, step.Fire!.Value, message.Id);
+            if (!Await(_store.TryClaimAsync(definition.Name, cursor, claimTo, pending, token)))
             {
                 // Another scheduler claimed it, or the schedule changed: carry on from what is stored now.
                 if (Await(_store.GetAsync(definition.Name, token)) is not { } fresh || !ReferenceEquals(fresh.Definition, definition) && !fresh.Definition.SameTimingAs(definition))
@@ -177,28 +211,69 @@ public sealed partial class Scheduler : IDisposable
                 LogMissed(_logger, definition.Name, cron.Next(schedule.Cursor), definition.Misfire);
             }
 
-            if (step.Fire is { } occurrence)
+            if (message is not null)
             {
-                Await(_store.RecordRunAsync(definition.Name, Await(EnqueueAsync(definition, occurrence, now, token)), token));
+                Await(_store.RecordRunAsync(definition.Name, Await(EnqueueAsync(definition, queue, message, step.Fire, now, token)), token));
             }
         }
     }
 
-    private async ValueTask<ScheduleRun> EnqueueAsync(ScheduleDefinition definition, DateTimeOffset? occurrence, DateTimeOffset now, CancellationToken token)
+    /// <summary>
+    /// Finishes a run another scheduler claimed and left pending: if its message was stored (the claimant died after
+    /// the enqueue) it is only recorded; otherwise it is enqueued now, under the occurrence's key. Returns when to look
+    /// again if it cannot be finished here yet.
+    /// </summary>
+    private DateTimeOffset? Finish(PendingRun pending, DateTimeOffset now, CancellationToken token)
     {
-        if (!_engine.TryGetQueue(definition.Queue, out var queue))
+        if (Await(_store.GetAsync(pending.Schedule, token)) is not { } schedule)
         {
-            return new ScheduleRun(occurrence, now, null, $"Queue '{definition.Queue}' is not configured.");
+            return null; // Deleted since: its pending run went with it.
         }
 
+        var definition = schedule.Definition;
+        if (!_engine.TryGetQueue(definition.Queue, out var queue))
+        {
+            Await(_store.RecordRunAsync(pending.Schedule, NoQueue(definition, pending.Occurrence, now), token));
+            return null;
+        }
+
+        if (!queue!.IsAccepting)
+        {
+            return null; // Stopping: it stays pending, and a live replica finishes it once this one has stopped.
+        }
+
+        LogAdopted(_logger, pending.Schedule, pending.Occurrence);
+        var run = queue.TryGetMessage(pending.MessageId, out _)
+            ? new ScheduleRun(pending.Occurrence, now, pending.MessageId)
+            : Await(EnqueueAsync(definition, queue, NewMessage(queue, definition, pending.Occurrence), pending.Occurrence, now, token));
+        Await(_store.RecordRunAsync(pending.Schedule, run, token));
+        return null;
+    }
+
+    private QueueMessage NewMessage(WorkQueue queue, ScheduleDefinition definition, DateTimeOffset? occurrence)
+    {
         // An occurrence's message carries a key of its own (issue 15's idempotent enqueue): a store that shares keys
         // among replicas or keeps them across a crash turns any second attempt at the same occurrence into a replay.
         var key = occurrence is { } o && _engine.Storage.Features.HasFlag(StoreFeatures.IdempotencyKeys) ? $"schedule:{definition.Name}:{o.UtcTicks}" : null;
-        var message = queue!.NewMessage(definition.Payload, traceParent: null, idempotencyKey: key, priority: definition.Priority);
+        return queue.NewMessage(definition.Payload, traceParent: null, idempotencyKey: key, priority: definition.Priority);
+    }
+
+    private static ScheduleRun NoQueue(ScheduleDefinition definition, DateTimeOffset? occurrence, DateTimeOffset now) =>
+        new(occurrence, now, null, $"Queue '{definition.Queue}' is not configured.");
+
+    private async ValueTask<ScheduleRun> EnqueueAsync(
+        ScheduleDefinition definition, WorkQueue queue, QueueMessage message, DateTimeOffset? occurrence, DateTimeOffset now, CancellationToken token)
+    {
         var status = await queue.EnqueueAsync(message, token).ConfigureAwait(false);
         if (status == EnqueueStatus.Duplicate)
         {
             return new ScheduleRun(occurrence, now, message.ReplayOf);
+        }
+
+        if (status == EnqueueStatus.StorageUnavailable && occurrence is not null)
+        {
+            // Not recorded: the run stays pending in a store that keeps pending runs, and the next pass finishes it.
+            throw new StorageUnavailableException($"Schedule '{definition.Name}': the store could not take its message now.");
         }
 
         if (status != EnqueueStatus.Accepted)
@@ -269,6 +344,12 @@ public sealed partial class Scheduler : IDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Schedule {Schedule}: queue {Queue} refused its message ({Status}); this occurrence is lost")]
     private static partial void LogRefused(ILogger logger, string schedule, string queue, EnqueueStatus status);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The schedule store cannot be read ({Reason}); the scheduler looks again shortly")]
+    private static partial void LogStoreUnavailable(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Schedule {Schedule}: finishing the run for {Occurrence:O}, which a scheduler that stopped or died had claimed")]
+    private static partial void LogAdopted(ILogger logger, string schedule, DateTimeOffset occurrence);
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "The scheduler thread failed; the engine winds down")]
     private static partial void LogThreadFailed(ILogger logger, Exception ex);

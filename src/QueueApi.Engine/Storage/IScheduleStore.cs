@@ -28,6 +28,30 @@ public interface IScheduleStore
     /// </summary>
     ValueTask<bool> TryAdvanceAsync(string name, DateTimeOffset expected, DateTimeOffset cursor, CancellationToken cancellationToken);
 
-    /// <summary>Records what the schedule's last run did (the message it enqueued, or why it could not).</summary>
+    /// <summary>
+    /// <see cref="TryAdvanceAsync"/>, and in the same step notes <paramref name="pending"/> (the occurrence whose message
+    /// is about to be enqueued), so that a scheduler dying before <see cref="RecordRunAsync"/> leaves it for another to
+    /// finish (<see cref="AdoptPendingRunsAsync"/>). False also when that occurrence was claimed before. A store that
+    /// keeps no pending runs only advances: a crash between the claim and the enqueue loses that occurrence there.
+    /// </summary>
+    ValueTask<bool> TryClaimAsync(string name, DateTimeOffset expected, DateTimeOffset cursor, PendingRun? pending, CancellationToken cancellationToken) =>
+        TryAdvanceAsync(name, expected, cursor, cancellationToken);
+
+    /// <summary>
+    /// Pending runs whose scheduler died (or that this scheduler left in a pass that failed), now this scheduler's to
+    /// finish: each exactly once, whoever else asks at the same time. Empty for a store that keeps none.
+    /// </summary>
+    ValueTask<IReadOnlyList<PendingRun>> AdoptPendingRunsAsync(CancellationToken cancellationToken) => new([]);
+
+    /// <summary>
+    /// How long a scheduler may sleep without looking at the store again, though nothing is due: a store shared by
+    /// replicas is changed by the others, whose changes cannot wake this one. Null: only local changes, which wake it.
+    /// </summary>
+    TimeSpan? RefreshInterval => null;
+
+    /// <summary>
+    /// Records what the schedule's last run did (the message it enqueued, or why it could not); for an occurrence it
+    /// also closes its pending run. A shared store keeps the latest occurrence's run when an older one finishes late.
+    /// </summary>
     ValueTask RecordRunAsync(string name, ScheduleRun run, CancellationToken cancellationToken);
 }

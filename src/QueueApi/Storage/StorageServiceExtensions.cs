@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using QueueApi.Engine.Storage;
 using QueueApi.Engine.Storage.Memory;
 using QueueApi.Storage.Postgres;
+using QueueApi.Storage.Postgres.Schedules;
 using QueueApi.Storage.Sqlite.Queues;
 using QueueApi.Storage.Sqlite.Schedules;
 
@@ -36,10 +37,14 @@ internal static class StorageServiceExtensions
                 : options.IsSqlite ? new SqliteStorage(options.ToSqlite(), sp.GetRequiredService<IHostEnvironment>().ContentRootPath, time)
                 : new MemoryStorage(time);
         });
-        // Schedules beside the messages: with SQLite, a file of their own next to the database (durable, shareable).
-        services.AddSingleton<IScheduleStore>(sp => sp.GetRequiredService<IMessageStorage>() is SqliteStorage sqlite
-            ? new SqliteScheduleStore(SqliteScheduleStore.BesideDatabase(sqlite.Path))
-            : new MemoryScheduleStore());
+        // Schedules beside the messages: with SQLite, a file of their own next to the database (durable, shareable);
+        // with PostgreSQL, tables of their own in the shared schema (every replica sees them, each occurrence runs once).
+        services.AddSingleton<IScheduleStore>(sp => sp.GetRequiredService<IMessageStorage>() switch
+        {
+            SqliteStorage sqlite => new SqliteScheduleStore(SqliteScheduleStore.BesideDatabase(sqlite.Path)),
+            PostgresStorage postgres => new PostgresScheduleStore(postgres),
+            _ => new MemoryScheduleStore(),
+        });
         services.AddHealthChecks().AddCheck<StorageReadyCheck>("storage", tags: ["ready"]);
         return services;
     }
