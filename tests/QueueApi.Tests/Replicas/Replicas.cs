@@ -13,9 +13,13 @@ internal static class Replicas
 
     public static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    /// <summary>A replica on <paramref name="schema"/>: queue "work" (demo handler), a short lease so tests see a death quickly.</summary>
-    public static Task<ServiceProcess> StartAsync(PostgresCluster cluster, string schema, int workers = 4, string lease = "00:00:03") =>
-        ServiceProcess.StartAsync(new Dictionary<string, string>
+    /// <summary>
+    /// A replica on <paramref name="schema"/>: queue "work" (demo handler), a short lease so tests see a death quickly;
+    /// <paramref name="settings"/> adds environment variables (such as schedules).
+    /// </summary>
+    public static Task<ServiceProcess> StartAsync(
+        PostgresCluster cluster, string schema, int workers = 4, string lease = "00:00:03", IReadOnlyDictionary<string, string>? settings = null) =>
+        ServiceProcess.StartAsync(new Dictionary<string, string>(settings ?? new Dictionary<string, string>())
         {
             ["QueueApi__Storage__Provider"] = "Postgres",
             ["QueueApi__Storage__ConnectionString"] = cluster.ConnectionString,
