@@ -19,8 +19,10 @@ public static class QueueEngineServiceCollectionExtensions
 {
     public static IServiceCollection AddQueueEngine(this IServiceCollection services, IConfiguration configuration)
     {
+        var section = configuration.GetSection(QueueApiOptions.SectionName);
         services.AddOptions<QueueApiOptions>()
-            .Bind(configuration.GetSection(QueueApiOptions.SectionName))
+            .Configure(_ => ConfiguredNames.Check(section)) // before binding: the binder would take "1" for a name
+            .Bind(section)
             .PostConfigure(o =>
             {
                 if (o.Queues.Count == 0)

@@ -53,4 +53,45 @@ public sealed class StartUpValidationTests
 
         Assert.Equal(System.Net.HttpStatusCode.OK, live.StatusCode);
     }
+
+    [Theory]
+    [InlineData("QueueApi:Schedules:nightly:Misfire", "1", "'1' is not a misfire policy; use RunOnce or Skip")]
+    [InlineData("QueueApi:Schedules:nightly:Misfire", "RunOnce,Skip", "'RunOnce,Skip' is not a misfire policy")]
+    [InlineData("QueueApi:Schedules:nightly:Misfire", "sometimes", "'sometimes' is not a misfire policy")]
+    [InlineData("QueueApi:Shutdown:DefaultMode", "0", "'0' is not a shutdown mode; use Drain or Immediate")]
+    public async Task RealServiceRefusesANamedSettingThatIsNotOneOfItsNamesAndNamesTheKey(string key, string value, string expected)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development" });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["QueueApi:Schedules:nightly:Queue"] = "demo",
+            ["QueueApi:Schedules:nightly:Cron"] = "0 3 * * *",
+            [key] = value,
+            ["Logging:LogLevel:Default"] = "None",
+        });
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.AddQueueApi();
+        await using var app = builder.Build();
+
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync(TestContext.Current.CancellationToken));
+
+        Assert.Equal(2, StartupFailures.ExitCodeFor(ex));
+        Assert.Contains($"{key}: {expected}", Assert.Single(ex.Failures), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RealServiceTakesAMisfirePolicyByNameInAnyCasing()
+    {
+        await using var app = new QueueApiApplication(new Dictionary<string, string?>
+        {
+            ["QueueApi:Schedules:nightly:Queue"] = "demo",
+            ["QueueApi:Schedules:nightly:Cron"] = "0 3 * * *",
+            ["QueueApi:Schedules:nightly:Misfire"] = "skip",
+        });
+
+        using var client = app.CreateClient();
+        using var response = await client.GetAsync("/schedules/nightly", TestContext.Current.CancellationToken);
+
+        Assert.Contains("\"misfire\":\"skip\"", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+    }
 }
