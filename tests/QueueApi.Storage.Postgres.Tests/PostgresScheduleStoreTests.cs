@@ -9,27 +9,6 @@ using QueueApi.Storage.Postgres.Tests.Support;
 namespace QueueApi.Storage.Postgres.Tests;
 
 /// <summary>
-/// The PostgreSQL schedule store against the contract every schedule store keeps: every <see cref="OpenStore"/> is a
-/// replica of its own (a node row, a store instance) over one schema, as a restart or another replica opens it.
-/// </summary>
-public sealed class PostgresScheduleStoreContractTests : ScheduleStoreContractTests, IDisposable
-{
-    private readonly PostgresScheduleStoreTests.Replicas _replicas;
-
-    public PostgresScheduleStoreContractTests(PostgresCluster cluster)
-    {
-        cluster.RequireServer();
-        _replicas = new PostgresScheduleStoreTests.Replicas(cluster);
-    }
-
-    protected override bool IsDurable => true;
-
-    protected override IScheduleStore OpenStore() => _replicas.Open().Store;
-
-    public void Dispose() => _replicas.Dispose();
-}
-
-/// <summary>
 /// What only a shared schedule store must do: a run claimed by a replica that died before it was recorded is
 /// finished by another, exactly once, whether or not its message had been stored.
 /// </summary>

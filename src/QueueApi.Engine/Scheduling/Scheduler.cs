@@ -348,7 +348,7 @@ public sealed partial class Scheduler : IDisposable
     [LoggerMessage(Level = LogLevel.Warning, Message = "The schedule store cannot be read ({Reason}); the scheduler looks again shortly")]
     private static partial void LogStoreUnavailable(ILogger logger, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Schedule {Schedule}: finishing the run for {Occurrence:O}, which a scheduler that stopped or died had claimed")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Schedule {Schedule}: finishing the run for {Occurrence:O}, left pending by a scheduler that died, stopped or failed")]
     private static partial void LogAdopted(ILogger logger, string schedule, DateTimeOffset occurrence);
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "The scheduler thread failed; the engine winds down")]
