@@ -46,7 +46,21 @@ internal static class PostgresScheduleBurst
         return 0;
     }
 
+    /// <summary>Storing the schedules takes long on a busy machine: a round that ran past the due second is made again, with twice the margin.</summary>
     private static double Burst(string connection, int schedules, int replicas)
+    {
+        for (var margin = 3.0 + (schedules / 200.0); ; margin *= 2)
+        {
+            if (Burst(connection, schedules, replicas, TimeSpan.FromSeconds(margin)) is { } elapsed)
+            {
+                return elapsed;
+            }
+
+            Console.Error.WriteLine($"Storing {schedules} schedules took more than {margin} s; again with twice the margin.");
+        }
+    }
+
+    private static double? Burst(string connection, int schedules, int replicas, TimeSpan margin)
     {
         var schema = $"bench_{Guid.NewGuid():N}"[..20];
         var parts = Enumerable.Range(0, replicas).Select(_ => Replica(connection, schema)).ToList();
@@ -54,17 +68,15 @@ internal static class PostgresScheduleBurst
         {
             var now = DateTimeOffset.UtcNow;
             // Due at the start of a second far enough away that storing the schedules ends before it.
-            var due = new DateTimeOffset(now.Ticks - (now.Ticks % TimeSpan.TicksPerSecond), TimeSpan.Zero).AddSeconds(3 + (schedules / 1000));
+            var due = new DateTimeOffset(now.Ticks - (now.Ticks % TimeSpan.TicksPerSecond), TimeSpan.Zero).Add(margin);
             var cron = $"{due.Second} {due.Minute} {due.Hour} * * *";
             var store = parts[0].Store;
-            for (var i = 0; i < schedules; i++)
-            {
-                store.PutAsync(new ScheduleDefinition($"s{i}", Engines.Queue, cron, "UTC", "{\"n\":1}"u8.ToArray()), now, CancellationToken.None).AsTask().GetAwaiter().GetResult();
-            }
+            Parallel.For(0, schedules, new ParallelOptions { MaxDegreeOfParallelism = 16 }, i =>
+                store.PutAsync(new ScheduleDefinition($"s{i}", Engines.Queue, cron, "UTC", "{\"n\":1}"u8.ToArray()), now, CancellationToken.None).AsTask().GetAwaiter().GetResult());
 
             if (DateTimeOffset.UtcNow >= due)
             {
-                throw new InvalidOperationException("Storing the schedules took past their due second; use fewer.");
+                return null;
             }
 
             foreach (var p in parts)
