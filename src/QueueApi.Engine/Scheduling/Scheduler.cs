@@ -103,13 +103,7 @@ public sealed partial class Scheduler : IDisposable
             return now + RetryDelay;
         }
 
-        foreach (var schedule in schedules)
-        {
-            if (schedule.Definition.Enabled)
-            {
-                earliest = Earliest(earliest, Guarded(schedule.Definition.Name, now, () => Serve(schedule, now, token)));
-            }
-        }
+        earliest = Earliest(earliest, ServeAll(schedules, now, token));
 
         // A store shared with other replicas is looked at again soon: their changes cannot wake this thread.
         if (_store.RefreshInterval is { } refresh)
@@ -118,6 +112,42 @@ public sealed partial class Scheduler : IDisposable
         }
 
         Interlocked.Increment(ref _passes);
+        return earliest;
+    }
+
+    /// <summary>Every enabled schedule, one at a time or (a store behind round trips) several at once; the earliest next.</summary>
+    private DateTimeOffset? ServeAll(IReadOnlyList<StoredSchedule> schedules, DateTimeOffset now, CancellationToken token)
+    {
+        DateTimeOffset? earliest = null;
+        var enabled = schedules.Where(s => s.Definition.Enabled);
+        if (_store.ConcurrentServes <= 1)
+        {
+            foreach (var schedule in enabled)
+            {
+                earliest = Earliest(earliest, Guarded(schedule.Definition.Name, now, () => Serve(schedule, now, token)));
+            }
+
+            return earliest;
+        }
+
+        var gate = new Lock();
+        try
+        {
+            // Each schedule is still served by one thread, so its claim, enqueue and record stay in order.
+            Parallel.ForEach(enabled, new ParallelOptions { MaxDegreeOfParallelism = _store.ConcurrentServes, CancellationToken = token }, schedule =>
+            {
+                var next = Guarded(schedule.Definition.Name, now, () => Serve(schedule, now, token));
+                lock (gate)
+                {
+                    earliest = Earliest(earliest, next);
+                }
+            });
+        }
+        catch (AggregateException) when (token.IsCancellationRequested)
+        {
+            throw new OperationCanceledException(token);
+        }
+
         return earliest;
     }
 

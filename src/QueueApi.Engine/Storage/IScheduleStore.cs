@@ -50,6 +50,12 @@ public interface IScheduleStore
     TimeSpan? RefreshInterval => null;
 
     /// <summary>
+    /// How many schedules a scheduler may serve at once in a pass. A store behind round trips (a database) serves
+    /// many at once, so a burst of occurrences overlaps its waits and its enqueues share commits; 1: one at a time.
+    /// </summary>
+    int ConcurrentServes => 1;
+
+    /// <summary>
     /// Records what the schedule's last run did (the message it enqueued, or why it could not); for an occurrence it
     /// also closes its pending run. A shared store keeps the latest occurrence's run when an older one finishes late.
     /// </summary>
