@@ -16,30 +16,27 @@ internal sealed class IdempotencyCheck
     private readonly Dictionary<(string Queue, string Key), QueueMessage> _thisCommit = [];
     private readonly long _now;
 
-    private IdempotencyCheck(long now) => _now = now;
+    public IdempotencyCheck(long now) => _now = now;
 
     /// <summary>The first uses this commit makes, to store with it.</summary>
     public List<(string Queue, QueueMessage Message, long Expires)> Added { get; } = [];
 
-    /// <summary>Reads the live keys among the requests' (none asked when no message carries one).</summary>
-    public static IdempotencyCheck Load(NpgsqlConnection conn, NpgsqlTransaction tx, FeatureSql sql, IEnumerable<(string Queue, QueueMessage Message)> messages, long now)
+    /// <summary>The statement that reads the live keys among the messages'; null when no message carries one.</summary>
+    public NpgsqlBatchCommand? Find(FeatureSql sql, IEnumerable<(string Queue, QueueMessage Message)> messages)
     {
-        var check = new IdempotencyCheck(now);
         var keyed = messages.Where(x => x.Message.IdempotencyKey is not null).ToList();
-        if (keyed.Count == 0)
-        {
-            return check;
-        }
+        return keyed.Count == 0
+            ? null
+            : Sql.BatchCommand(sql.FindKeys, keyed.Select(x => x.Queue).ToArray(), keyed.Select(x => x.Message.IdempotencyKey!).ToArray(), _now);
+    }
 
-        using var cmd = Sql.Command(
-            conn, sql.FindKeys, tx, keyed.Select(x => x.Queue).ToArray(), keyed.Select(x => x.Message.IdempotencyKey!).ToArray(), now);
-        using var r = cmd.ExecuteReader();
+    /// <summary>Reads the result of <see cref="Find"/>.</summary>
+    public void ReadStored(NpgsqlDataReader r)
+    {
         while (r.Read())
         {
-            check._stored[(r.GetString(0), r.GetString(1))] = new Hit(r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3), (MessageStatus)r.GetInt16(4));
+            _stored[(r.GetString(0), r.GetString(1))] = new Hit(r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3), (MessageStatus)r.GetInt16(4));
         }
-
-        return check;
     }
 
     /// <summary>

@@ -157,23 +157,33 @@ internal sealed partial class IntakeWriter : IDisposable
         var queues = batch.Select(r => r.Store.QueueName).Distinct(StringComparer.Ordinal).ToArray();
         using var conn = _db.OpenConnection();
         using var tx = conn.BeginTransaction();
-        using (var lockCmd = Sql.Command(conn, _sql.LockQueues, tx, queues.Select(q => Sql.LockKey("queue", q)).ToArray()))
-        {
-            lockCmd.ExecuteNonQuery();
-        }
-
+        var now = _time.GetUtcNow().UtcTicks;
+        var keys = new IdempotencyCheck(now);
         var room = new Dictionary<string, long>(StringComparer.Ordinal);
-        using (var depth = Sql.Command(conn, _sql.Depths, tx, (object)queues))
-        using (var r = depth.ExecuteReader())
+        // One round trip: the queues' locks, then (under them) their depths and the live keys asked for.
+        using (var read = new NpgsqlBatch(conn, tx))
         {
+            read.BatchCommands.Add(Batch(_sql.LockQueues, queues.Select(q => Sql.LockKey("queue", q)).ToArray()));
+            read.BatchCommands.Add(Batch(_sql.Depths, (object)queues));
+            var findKeys = keys.Find(_sql.Features, batch.SelectMany(r => r.Messages.Select(m => (r.Store.QueueName, m))));
+            if (findKeys is not null)
+            {
+                read.BatchCommands.Add(findKeys);
+            }
+
+            using var r = read.ExecuteReader();
+            r.NextResult();
             while (r.Read())
             {
                 room[r.GetString(0)] = r.GetInt64(1);
             }
-        }
 
-        var now = _time.GetUtcNow().UtcTicks;
-        var keys = IdempotencyCheck.Load(conn, tx, _sql.Features, batch.SelectMany(r => r.Messages.Select(m => (r.Store.QueueName, m))), now);
+            if (findKeys is not null)
+            {
+                r.NextResult();
+                keys.ReadStored(r);
+            }
+        }
 
         // Each request whole or not at all, in arrival order, while its queue has room; repeats of a key store nothing.
         var decided = new List<(Request, EnqueueStatus)>(batch.Count);
