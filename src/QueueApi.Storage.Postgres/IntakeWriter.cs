@@ -32,9 +32,11 @@ internal sealed partial class IntakeWriter : IDisposable
     private readonly Action<bool> _healthy;
 
     private readonly Func<bool> _flushReports;
+    private readonly TimeProvider _time;
 
-    public IntakeWriter(NpgsqlDataSource db, Sql sql, long node, string channel, ILogger logger, Action<bool> healthy, Func<bool> flushReports)
+    public IntakeWriter(NpgsqlDataSource db, Sql sql, long node, string channel, TimeProvider time, ILogger logger, Action<bool> healthy, Func<bool> flushReports)
     {
+        _time = time;
         _flushReports = flushReports;
         _db = db;
         _sql = sql;
@@ -117,6 +119,15 @@ internal sealed partial class IntakeWriter : IDisposable
                 decided = Write(batch, mayRetry: false)!;
             }
             _healthy(true);
+            // Before any sender hears: claims must see what outranks their buffer, and the due times are armed.
+            foreach (var group in decided.Where(d => d.Item2 == EnqueueStatus.Accepted).GroupBy(d => d.Item1.Store))
+            {
+                var fresh = group.SelectMany(d => d.Item1.Fresh).ToList();
+                var now = _time.GetUtcNow().UtcTicks;
+                var due = fresh.Where(m => m.DueAtTicks > now).Select(m => m.DueAtTicks).DefaultIfEmpty(0).Min();
+                group.Key.Committed(fresh.Min(m => m.Priority), fresh.Max(m => m.Priority), due);
+            }
+
             foreach (var (r, status) in decided)
             {
                 r.Done.TrySetResult(status);
@@ -146,27 +157,37 @@ internal sealed partial class IntakeWriter : IDisposable
         var queues = batch.Select(r => r.Store.QueueName).Distinct(StringComparer.Ordinal).ToArray();
         using var conn = _db.OpenConnection();
         using var tx = conn.BeginTransaction();
-        using (var lockCmd = Sql.Command(conn, _sql.LockQueues, tx, queues.Select(q => Sql.LockKey("queue", q)).ToArray()))
-        {
-            lockCmd.ExecuteNonQuery();
-        }
-
+        var now = _time.GetUtcNow().UtcTicks;
+        var keys = new IdempotencyCheck(now);
         var room = new Dictionary<string, long>(StringComparer.Ordinal);
-        using (var depth = Sql.Command(conn, _sql.Depths, tx, (object)queues))
-        using (var r = depth.ExecuteReader())
+        // One round trip: the queues' locks, then (under them) their depths and the live keys asked for.
+        using (var read = new NpgsqlBatch(conn, tx))
         {
+            read.BatchCommands.Add(Batch(_sql.LockQueues, queues.Select(q => Sql.LockKey("queue", q)).ToArray()));
+            read.BatchCommands.Add(Batch(_sql.Depths, (object)queues));
+            var findKeys = keys.Find(_sql.Features, batch.SelectMany(r => r.Messages.Select(m => (r.Store.QueueName, m))));
+            if (findKeys is not null)
+            {
+                read.BatchCommands.Add(findKeys);
+            }
+
+            using var r = read.ExecuteReader();
+            r.NextResult();
             while (r.Read())
             {
                 room[r.GetString(0)] = r.GetInt64(1);
             }
+
+            if (findKeys is not null)
+            {
+                r.NextResult();
+                keys.ReadStored(r);
+            }
         }
 
-        // Each request whole or not at all, in arrival order, while its queue has room.
+        // Each request whole or not at all, in arrival order, while its queue has room; repeats of a key store nothing.
         var decided = new List<(Request, EnqueueStatus)>(batch.Count);
-        var ids = new List<string>();
-        var names = new List<string>();
-        var payloads = new List<byte[]>();
-        var times = new List<long>();
+        var rows = new InsertRows();
         foreach (var req in batch)
         {
             var name = req.Store.QueueName;
@@ -176,7 +197,14 @@ internal sealed partial class IntakeWriter : IDisposable
                 continue;
             }
 
-            if (room[name] + req.Messages.Count > req.Store.Capacity)
+            var sorted = keys.Sort(name, req.Messages, req.Fresh);
+            if (sorted != EnqueueStatus.Accepted)
+            {
+                decided.Add((req, sorted));
+                continue;
+            }
+
+            if (room[name] + req.Fresh.Count > req.Store.Capacity)
             {
                 if (mayRetry)
                 {
@@ -187,24 +215,29 @@ internal sealed partial class IntakeWriter : IDisposable
                 continue;
             }
 
-            room[name] += req.Messages.Count;
-            foreach (var m in req.Messages)
-            {
-                ids.Add(m.Id);
-                names.Add(name);
-                payloads.Add(m.Payload);
-                times.Add(m.EnqueuedAtTicks);
-            }
-
+            room[name] += req.Fresh.Count;
+            keys.Use(name, req.Fresh, req.Store.Options.IdempotencyWindow);
+            rows.Add(name, req.Fresh);
             decided.Add((req, EnqueueStatus.Accepted));
         }
 
-        if (ids.Count > 0)
+        if (rows.Ids.Count > 0)
         {
             using var write = new NpgsqlBatch(conn, tx);
-            write.BatchCommands.Add(Batch(_sql.Insert, _node, ids.ToArray(), names.ToArray(), Bytea(payloads), times.ToArray()));
-            write.BatchCommands.Add(Batch(_sql.CountAccepted, _node, names.ToArray()));
-            write.BatchCommands.Add(Batch(_sql.Notify, _channel, names.Distinct(StringComparer.Ordinal).ToArray()));
+            write.BatchCommands.Add(Batch(
+                _sql.Insert, _node, rows.Ids.ToArray(), rows.Names.ToArray(), Bytea(rows.Payloads), rows.Times.ToArray(),
+                rows.Due.ToArray(), rows.Priorities.ToArray(), rows.Traces.ToArray(), rows.Keys.ToArray()));
+            write.BatchCommands.Add(Batch(_sql.CountAccepted, _node, rows.Names.ToArray()));
+            write.BatchCommands.Add(Batch(_sql.Notify, _channel, rows.Names.Distinct(StringComparer.Ordinal).ToArray()));
+            if (keys.Added.Count > 0)
+            {
+                var added = keys.Added;
+                write.BatchCommands.Add(Batch(_sql.Features.ForgetKeys, added.Select(k => k.Queue).Distinct(StringComparer.Ordinal).ToArray(), now));
+                write.BatchCommands.Add(Batch(
+                    _sql.Features.AddKeys, added.Select(k => k.Queue).ToArray(), added.Select(k => k.Message.IdempotencyKey!).ToArray(),
+                    added.Select(k => k.Message.Id).ToArray(), added.Select(k => k.Message.RequestHash).ToArray(), added.Select(k => k.Expires).ToArray()));
+            }
+
             write.ExecuteNonQuery();
         }
 
@@ -226,11 +259,49 @@ internal sealed partial class IntakeWriter : IDisposable
         return cmd;
     }
 
+    /// <summary>The columns of the rows one commit inserts, one list each (sent as arrays, unnested by the insert).</summary>
+    private sealed class InsertRows
+    {
+        public List<string> Ids { get; } = [];
+
+        public List<string> Names { get; } = [];
+
+        public List<byte[]> Payloads { get; } = [];
+
+        public List<long> Times { get; } = [];
+
+        public List<long?> Due { get; } = [];
+
+        public List<short> Priorities { get; } = [];
+
+        public List<string?> Traces { get; } = [];
+
+        public List<string?> Keys { get; } = [];
+
+        public void Add(string queue, List<QueueMessage> messages)
+        {
+            foreach (var m in messages)
+            {
+                Ids.Add(m.Id);
+                Names.Add(queue);
+                Payloads.Add(m.Payload);
+                Times.Add(m.EnqueuedAtTicks);
+                Due.Add(m.DueAtTicks > 0 ? m.DueAtTicks : null);
+                Priorities.Add((short)m.Priority);
+                Traces.Add(m.TraceParent);
+                Keys.Add(m.IdempotencyKey);
+            }
+        }
+    }
+
     private sealed class Request(PostgresQueueStore store, IReadOnlyList<QueueMessage> messages)
     {
         public PostgresQueueStore Store { get; } = store;
 
         public IReadOnlyList<QueueMessage> Messages { get; } = messages;
+
+        /// <summary>Its messages that are not repeats of a key: what it stores if accepted.</summary>
+        public List<QueueMessage> Fresh { get; } = [];
 
         public TaskCompletionSource<EnqueueStatus> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }

@@ -162,7 +162,7 @@ internal sealed partial class OutcomeWriter : IDisposable
     private void Write(List<Report> reports, bool prune)
     {
         // The latest report of each message wins, in the order of those latest reports (the order they finished).
-        var seen = new HashSet<QueueMessage>(reports.Count, ReferenceEqualityComparer.Instance);
+        var seen = new HashSet<QueueMessage>(reports.Count, SameMessage.Instance);
         var latest = new List<Report>(reports.Count);
         for (var i = reports.Count - 1; i >= 0; i--)
         {

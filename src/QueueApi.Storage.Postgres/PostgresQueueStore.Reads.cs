@@ -16,7 +16,14 @@ internal sealed partial class PostgresQueueStore
 
     private volatile QueueCounts _lastCounts = new(0, 0, 0, 0, 0, 0, 0, 0, new Dictionary<string, long>());
 
-    public int QueuedCount => Count(_storage.Sql.QueuedCount);
+    public int QueuedCount
+    {
+        get
+        {
+            _storage.Outcomes.Flush(FlushWait);
+            return Read(conn => Scalar<int>(conn, _storage.Sql.Features.WaitingCount, QueueName, _storage.Time.GetUtcNow().UtcTicks), 0);
+        }
+    }
 
     public int DeadLetterCount => Count(_storage.Sql.DeadLetterCount);
 
@@ -27,7 +34,7 @@ internal sealed partial class PostgresQueueStore
         {
             using var cmd = Sql.Command(conn, _storage.Sql.Get, null, QueueName, id);
             using var r = cmd.ExecuteReader();
-            return r.Read() ? Rows.Read(r, QueueName) : null;
+            return r.Read() ? Rows.Read(r, QueueName, _storage.Time.GetUtcNow().UtcTicks) : null;
         }, null, throwOnOutage: true);
         return message is not null;
     }
@@ -44,17 +51,17 @@ internal sealed partial class PostgresQueueStore
             // One snapshot for all three reads, so the books balance whatever the other replicas do meanwhile.
             using var tx = conn.BeginTransaction(IsolationLevel.RepeatableRead);
             using var batch = new NpgsqlBatch(conn, tx);
-            foreach (var sql in _storage.Sql.Books)
-            {
-                batch.BatchCommands.Add(Cmd(sql, QueueName));
-            }
+            var books = _storage.Sql.Books;
+            batch.BatchCommands.Add(Cmd(books[0], QueueName));
+            batch.BatchCommands.Add(Cmd(books[1], QueueName, _storage.Time.GetUtcNow().UtcTicks));
+            batch.BatchCommands.Add(Cmd(books[2], QueueName));
 
             using var r = batch.ExecuteReader();
             r.Read();
             var (accepted, succeeded, failed, dead, dropped) = (r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4));
             r.NextResult();
             r.Read();
-            var (queued, inFlight, retrying) = (r.GetInt32(0), r.GetInt32(1), r.GetInt32(2));
+            var (queued, inFlight, retrying, scheduled) = (r.GetInt32(0), r.GetInt32(1), r.GetInt32(2), r.GetInt32(3));
             r.NextResult();
             var reasons = new Dictionary<string, long>(StringComparer.Ordinal);
             while (r.Read())
@@ -62,13 +69,16 @@ internal sealed partial class PostgresQueueStore
                 reasons[r.GetString(0)] = r.GetInt64(1);
             }
 
-            return _lastCounts = new QueueCounts(accepted, succeeded, failed, dead, dropped, queued, inFlight, retrying, reasons);
+            // Handed to a worker here but not yet started: between buckets, as in every store (still queued in the table).
+            queued = Math.Max(0, queued - HandedOutNotStarted());
+            return _lastCounts = new QueueCounts(accepted, succeeded, failed, dead, dropped, queued, inFlight, retrying, reasons, scheduled);
         }, _lastCounts);
     }
 
     public IReadOnlyList<QueueMessage> DeadLetters(int limit)
     {
         _storage.Outcomes.Flush(FlushWait);
+        var now = _storage.Time.GetUtcNow().UtcTicks;
         return Read<IReadOnlyList<QueueMessage>>(conn =>
         {
             using var cmd = Sql.Command(conn, _storage.Sql.DeadLetters, null, QueueName, limit);
@@ -76,7 +86,7 @@ internal sealed partial class PostgresQueueStore
             var list = new List<QueueMessage>();
             while (r.Read())
             {
-                list.Add(Rows.Read(r, QueueName));
+                list.Add(Rows.Read(r, QueueName, now));
             }
 
             return list;
@@ -101,19 +111,27 @@ internal sealed partial class PostgresQueueStore
 
     public void SetPaused(bool paused)
     {
+        // No read of the stored flag may undo this change while it commits (a read begun before the commit would
+        // find the old value): until then every read counts as stale.
+        Volatile.Write(ref _pausedSetAt, long.MaxValue);
         _paused = paused;
-        Volatile.Write(ref _pausedSetAt, Environment.TickCount64);
         Wake();
-        Read(conn =>
+        try
         {
-            using var batch = new NpgsqlBatch(conn);
-            batch.BatchCommands.Add(Cmd(_storage.Sql.SetPaused, QueueName, paused));
-            batch.BatchCommands.Add(Cmd(_storage.Sql.Notify, _storage.Channel, new[] { "p:" + QueueName }));
-            batch.ExecuteNonQuery();
-            return true;
-        }, false, throwOnOutage: true);
-        // Reads of the flag that began before the commit are stale: they must not undo this change.
-        Volatile.Write(ref _pausedSetAt, Environment.TickCount64);
+            Read(conn =>
+            {
+                using var batch = new NpgsqlBatch(conn);
+                batch.BatchCommands.Add(Cmd(_storage.Sql.SetPaused, QueueName, paused));
+                batch.BatchCommands.Add(Cmd(_storage.Sql.Notify, _storage.Channel, new[] { "p:" + QueueName }));
+                batch.ExecuteNonQuery();
+                return true;
+            }, false, throwOnOutage: true);
+        }
+        finally
+        {
+            // Reads of the flag that began before the commit are stale: they must not undo this change.
+            Volatile.Write(ref _pausedSetAt, Environment.TickCount64);
+        }
     }
 
     public async ValueTask<DeadLetterResult> RequeueDeadLetterAsync(string id, CancellationToken cancellationToken)
@@ -184,6 +202,17 @@ internal sealed partial class PostgresQueueStore
             tx.Commit();
             return DeadLetterResult.Done;
         }, DeadLetterResult.StorageUnavailable);
+    }
+
+    private int HandedOutNotStarted()
+    {
+        var n = 0;
+        foreach (var m in _claims.Keys)
+        {
+            n += m.Status == MessageStatus.Queued ? 1 : 0;
+        }
+
+        return n;
     }
 
     /// <summary>A count for gauges and lists: this replica's reports first; 0 while the database is away.</summary>

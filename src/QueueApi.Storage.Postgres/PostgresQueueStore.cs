@@ -14,14 +14,12 @@ namespace QueueApi.Storage.Postgres;
 internal sealed partial class PostgresQueueStore : IQueueStore
 {
     private readonly PostgresStorage _storage;
-    private readonly ConcurrentQueue<Buffered> _buffer = new();
-    private readonly ConcurrentDictionary<QueueMessage, Claim> _claims = new(ReferenceEqualityComparer.Instance);
+    private readonly ClaimBuffer _buffer = new();
+    private readonly ConcurrentDictionary<QueueMessage, Claim> _claims = new(SameMessage.Instance);
     private readonly object _gate = new();
     private int _version;
     private int _fetching;
     private int _reserved;
-    private long _floor;
-    private long _fullScanAt;
     private int _buffered;
     private int _intake;
     private volatile bool _accepting = true;
@@ -57,6 +55,8 @@ internal sealed partial class PostgresQueueStore : IQueueStore
 
     public void StopAccepting()
     {
+        // What comes due after the stop is kept for the next start, not run by a replica winding down.
+        Volatile.Write(ref _stoppedAt, _storage.Time.GetUtcNow().UtcTicks);
         _accepting = false;
         // Commits in progress take a round trip; the bound guards against a lost database turning this into a hang.
         SpinWait.SpinUntil(() => Volatile.Read(ref _intake) == 0, TimeSpan.FromSeconds(5));
@@ -127,6 +127,10 @@ internal sealed partial class PostgresQueueStore : IQueueStore
                 {
                     seen = -1; // Back off for a whole interval; a wake-up does not shorten it.
                 }
+                else if (fetch == FetchResult.Empty && _accepting)
+                {
+                    WakeAtNextDue(); // A delayed message starts on time, not at the next poll.
+                }
 
                 var left = timeout.TotalMilliseconds - (Environment.TickCount64 - started);
                 if (left <= 0)
@@ -184,10 +188,7 @@ internal sealed partial class PostgresQueueStore : IQueueStore
     /// <summary>This replica lost its lease: what it buffered was put back by another, so it is not worked here.</summary>
     internal void DropBuffer()
     {
-        while (_buffer.TryDequeue(out _))
-        {
-            Interlocked.Decrement(ref _buffered);
-        }
+        Interlocked.Add(ref _buffered, -_buffer.Clear());
     }
 
     private void Wait(int seen, int milliseconds)
@@ -203,7 +204,8 @@ internal sealed partial class PostgresQueueStore : IQueueStore
 
     private bool TryTakeBuffered(out QueueMessage? message)
     {
-        if (_buffer.TryDequeue(out var b))
+        RefreshIfOutranked();
+        if (_buffer.TryTake(ClaimNow, Options.PriorityAging.Ticks, out var b))
         {
             _claims[b.Message] = new Claim(b.Pos, b.Claims);
             message = b.Message;
@@ -248,7 +250,12 @@ internal sealed partial class PostgresQueueStore : IQueueStore
                 return FetchResult.Busy; // The buffer is full (or about to be).
             }
 
-            var got = ClaimAboveFloor(stopping, take);
+            var got = ClaimInOrder(stopping, take);
+            if (got < 0)
+            {
+                return FetchResult.Busy; // A refresh is fetching; it wakes the rest.
+            }
+
             if (got > 0)
             {
                 Interlocked.Add(ref _buffered, got);
@@ -278,37 +285,18 @@ internal sealed partial class PostgresQueueStore : IQueueStore
         }
     }
 
-    /// <summary>
-    /// Claims above the floor (where the last claim ended); from the start at each fallback poll, and again from
-    /// the start when the floor finds nothing, so a message put back below it waits at most one poll.
-    /// </summary>
-    private int ClaimAboveFloor(bool stopping, int take)
+    /// <summary>Claims up to <paramref name="take"/> of the best ready messages into the buffer; how many.</summary>
+    private int ClaimInto(bool stopping, int take)
     {
-        var now = Environment.TickCount64;
-        var full = now - Volatile.Read(ref _fullScanAt) >= _storage.Options.PollInterval.TotalMilliseconds;
-        var floor = full ? 0 : Volatile.Read(ref _floor);
-        var (got, top) = _storage.Claim(this, stopping, take, floor, _buffer);
-        if (got == 0 && floor > 0)
+        var rows = _storage.Claim(this, stopping, take, ClaimNow);
+        if (rows.Count > 0)
         {
-            full = true;
-            (got, top) = _storage.Claim(this, stopping, take, 0, _buffer);
+            var lowest = rows.Min(r => r.Message.Priority);
+            LowerTo(ref _lowestPriority, lowest);
+            _buffer.Add(rows);
         }
 
-        if (full)
-        {
-            Volatile.Write(ref _fullScanAt, now);
-        }
-
-        // Concurrent fetchers: the floor only rises (a lower one would just scan more).
-        for (var seen = Volatile.Read(ref _floor); top > seen; seen = Volatile.Read(ref _floor))
-        {
-            if (Interlocked.CompareExchange(ref _floor, top, seen) == seen)
-            {
-                break;
-            }
-        }
-
-        return got;
+        return rows.Count;
     }
 
     // ---- Outcome reports (the claiming worker's thread) ------------------------------------------------------
@@ -371,8 +359,6 @@ internal sealed partial class PostgresQueueStore : IQueueStore
             this, m, claim.Pos, claim.Claims, Rows.Code(m.Status), m.Attempts, m.WorkerId,
             Rows.Ticks(m.StartedAt), Rows.Ticks(m.NextAttemptAt), m.Error, Rows.Ticks(m.CompletedAt)));
     }
-
-    internal readonly record struct Buffered(QueueMessage Message, long Pos, int Claims);
 
     private readonly record struct Claim(long Pos, int Claims);
 

@@ -50,7 +50,7 @@ public sealed partial class PostgresStorage : IMessageStorage, INodeDirectory
         }
 
         Outcomes = new OutcomeWriter(Db, Sql, NodeId, logger, Healthy);
-        Intake = new IntakeWriter(Db, Sql, NodeId, Channel, logger, Healthy, () => Outcomes.Flush(TimeSpan.FromSeconds(2)));
+        Intake = new IntakeWriter(Db, Sql, NodeId, Channel, time, logger, Healthy, () => Outcomes.Flush(TimeSpan.FromSeconds(2)));
         _monitor = new NodeMonitor(this, logger);
         LogStarted(_logger, NodeId, builder.Host ?? "", options.Schema);
     }
@@ -58,6 +58,9 @@ public sealed partial class PostgresStorage : IMessageStorage, INodeDirectory
     public string Provider => PostgresStorageOptions.ProviderName;
 
     public bool IsDurable => true;
+
+    /// <summary>All of them, shared: keys, cancels and due times are in the database every replica reads.</summary>
+    public StoreFeatures Features => StoreFeatures.All;
 
     /// <summary>This replica's node id (its row in the nodes table).</summary>
     public long NodeId { get; }
@@ -174,6 +177,11 @@ public sealed partial class PostgresStorage : IMessageStorage, INodeDirectory
         }
 
         _monitor.Dispose();
+        foreach (var store in _stores.Values)
+        {
+            store.StopTimer();
+        }
+
         Outcomes.Dispose();
         Intake.Dispose();
         try
@@ -191,29 +199,32 @@ public sealed partial class PostgresStorage : IMessageStorage, INodeDirectory
         Db.Dispose();
     }
 
-    /// <summary>
-    /// Claims up to <paramref name="limit"/> ready messages of <paramref name="store"/>'s queue above
-    /// <paramref name="floor"/> into its buffer; how many, and the highest position claimed.
-    /// </summary>
-    internal (int Count, long Top) Claim(PostgresQueueStore store, bool stopping, int limit, long floor, ConcurrentQueue<PostgresQueueStore.Buffered> buffer)
+    /// <summary>Claims up to <paramref name="limit"/> of the best messages of <paramref name="store"/>'s queue ready at <paramref name="now"/>.</summary>
+    /// <remarks>
+    /// With <paramref name="putBack"/>, those buffered rows go back first, in the same round trip and transaction, so
+    /// the claim ranks them again with everything stored since they were claimed.
+    /// </remarks>
+    internal List<Buffered> Claim(PostgresQueueStore store, bool stopping, int limit, long now, long[]? putBack = null, int above = -1)
     {
         using var conn = Db.OpenConnection();
-        using var cmd = Postgres.Sql.Command(conn, Sql.Claim, null, NodeId, store.QueueName, Time.GetUtcNow().UtcTicks, limit, stopping, floor);
-        using var r = cmd.ExecuteReader();
-        var rows = new List<PostgresQueueStore.Buffered>();
+        using var tx = putBack is { Length: > 0 } ? conn.BeginTransaction() : null;
+        using var batch = new NpgsqlBatch(conn, tx);
+        if (tx is not null)
+        {
+            batch.BatchCommands.Add(Postgres.Sql.BatchCommand(Sql.Features.PutBack, NodeId, putBack!));
+        }
+
+        batch.BatchCommands.Add(Postgres.Sql.BatchCommand(Sql.Claim, NodeId, store.QueueName, now, limit, stopping, store.Options.PriorityAging.Ticks, above));
+        using var r = batch.ExecuteReader();
+        var rows = new List<Buffered>();
         while (r.Read())
         {
-            rows.Add(new(Rows.Read(r, store.QueueName, at: 2), r.GetInt64(0), r.GetInt32(1)));
+            rows.Add(new(Rows.Read(r, store.QueueName, now, at: 3), r.GetInt64(0), r.GetInt32(1), r.GetInt64(2)));
         }
 
-        // RETURNING gives no order: the buffer hands them out oldest first.
-        rows.Sort(static (a, b) => a.Pos.CompareTo(b.Pos));
-        foreach (var row in rows)
-        {
-            buffer.Enqueue(row);
-        }
-
-        return (rows.Count, rows.Count > 0 ? rows[^1].Pos : floor);
+        r.Close();
+        tx?.Commit();
+        return rows;
     }
 
     internal void ReportOutage(Exception ex)

@@ -16,7 +16,8 @@ namespace QueueApi.Storage.Postgres;
 /// </remarks>
 internal static class Schema
 {
-    public const int Version = 1;
+    /// <summary>The version this build writes: one per entry of <see cref="s_migrations"/>.</summary>
+    public static int Version => s_migrations.Length;
 
     private static readonly string[] s_v1 =
     [
@@ -71,6 +72,41 @@ internal static class Schema
         "CREATE TABLE {s}.queues (queue text PRIMARY KEY, paused boolean NOT NULL DEFAULT false)",
     ];
 
+    /// <summary>
+    /// 2: issues 15 and 16. The due time (a delayed message is a ready row whose ready_at lies ahead: no status
+    /// change when it comes due, so nothing has to wake to promote it), when the message became ready (the aging
+    /// base: enqueue, its due time, or a requeue), the priority, the trace parent and the idempotency key. Claims
+    /// read one index lane per priority, in ready order. The keys live in their own table, so a key outlives its
+    /// message's row (pruned finished rows) for the whole window; prunes note the final status there. What workers
+    /// hold is indexed apart, so the room check can leave it out as the other stores do.
+    /// </summary>
+    private static readonly string[] s_v2 =
+    [
+        """
+        ALTER TABLE {s}.messages ADD COLUMN due_at bigint, ADD COLUMN ready_at bigint,
+            ADD COLUMN priority smallint NOT NULL DEFAULT 5, ADD COLUMN trace_parent text, ADD COLUMN idempotency_key text
+        """,
+        "UPDATE {s}.messages SET ready_at = enqueued_at",
+        "ALTER TABLE {s}.messages ALTER COLUMN ready_at SET NOT NULL",
+        "DROP INDEX {s}.messages_ready",
+        "CREATE INDEX messages_ready ON {s}.messages (queue, priority, ready_at, pos) WHERE status = 0",
+        "CREATE INDEX messages_taken ON {s}.messages (queue) WHERE status IN (1, 2, 7)",
+        """
+        CREATE TABLE {s}.idempotency_keys (
+            queue text NOT NULL,
+            key text NOT NULL,
+            id text NOT NULL,
+            request_hash text,
+            expires_at bigint NOT NULL,
+            final smallint,
+            PRIMARY KEY (queue, key))
+        """,
+        "CREATE INDEX idempotency_keys_expiry ON {s}.idempotency_keys (queue, expires_at)",
+    ];
+
+    // Append only: a database at version n runs the entries after its n-th, each in its own transaction.
+    private static readonly string[][] s_migrations = [s_v1, s_v2];
+
     /// <summary>Creates or upgrades the schema; refuses a database written by a newer version.</summary>
     public static void Migrate(NpgsqlDataSource db, string schema)
     {
@@ -89,15 +125,15 @@ internal static class Schema
                     $"The PostgreSQL schema '{schema}' is at version {found}, newer than this build's {Version}: refusing to use it. Run a newer QueueApi.");
             }
 
-            if (found < 1)
+            for (var version = found + 1; version <= Version; version++)
             {
                 using var tx = conn.BeginTransaction();
-                foreach (var ddl in s_v1)
+                foreach (var ddl in s_migrations[version - 1])
                 {
                     Exec(conn, tx, ddl.Replace("{s}", schema, StringComparison.Ordinal));
                 }
 
-                Exec(conn, tx, $"INSERT INTO {schema}.schema_version (version) VALUES ({Version})");
+                Exec(conn, tx, $"INSERT INTO {schema}.schema_version (version) VALUES ({version})");
                 tx.Commit();
             }
         }

@@ -6,23 +6,35 @@ namespace QueueApi.Storage.Postgres;
 /// <summary>The statements of one schema, formatted once; positional parameters ($1...) throughout.</summary>
 internal sealed class Sql(string s)
 {
-    public const string MessageColumns = "id, payload, status, attempts, worker, enqueued_at, started_at, completed_at, next_attempt_at, error";
+    public const string MessageColumns =
+        "id, payload, status, attempts, worker, enqueued_at, started_at, completed_at, next_attempt_at, error, due_at, priority, trace_parent";
+
+    /// <summary>What issues 15 and 16 added: delays, keys, cancels, priorities.</summary>
+    public FeatureSql Features { get; } = new(s);
 
     /// <summary>
-    /// Claims the oldest ready messages of a queue into this replica's buffer, skipping rows another replica is
-    /// claiming. $5: only messages this replica accepted (a stopping replica drains its own, not everyone's).
-    /// $6: a floor below which this replica found nothing ready last time. The index's head fills with entries of
-    /// rows already claimed (dead until vacuum), and every claim from the start would step over all of them; the
-    /// store still scans from the start at every fallback poll, and whenever the floor finds nothing, for messages
-    /// put back below it (released, rescued).
+    /// Claims the best ready messages of a queue into this replica's buffer, skipping rows another replica is
+    /// claiming. Ready: due by $3 (the store's clock, in UTC ticks). Best: the priority rule (decision 0026),
+    /// effective = least(9, priority + waited / aging $6), ties to the longer waiting. Within one priority the
+    /// effective priority falls as ready_at rises, so the best rows are among the first $4 of each priority's index
+    /// lane (ten short index scans, each locking SKIP LOCKED), of which the best $4 are kept and the rest unlocked
+    /// at the statement's end. $5: only messages this replica accepted (a stopping replica drains its own). $7: only
+    /// those whose effective priority is above it (-1: any).
     /// </summary>
     public readonly string Claim = $"""
+        WITH c AS (
+            SELECT l.pos, l.eff FROM generate_series(9, 0, -1) p,
+            LATERAL (SELECT pos, ready_at,
+                            CASE WHEN $6 > 0 THEN least(9, priority + greatest(0, $3 - ready_at) / $6) ELSE priority END AS eff
+                     FROM {s}.messages
+                     WHERE queue = $2 AND status = 0 AND priority = p AND ready_at <= $3
+                       AND (next_attempt_at IS NULL OR next_attempt_at <= $3) AND (NOT $5 OR origin = $1)
+                     ORDER BY ready_at, pos LIMIT $4 FOR UPDATE SKIP LOCKED) l
+            WHERE l.eff > $7
+            ORDER BY l.eff DESC, l.ready_at, l.pos LIMIT $4)
         UPDATE {s}.messages m SET status = 7, owner = $1, claims = m.claims + 1
-        FROM (SELECT pos FROM {s}.messages
-              WHERE queue = $2 AND status = 0 AND pos > $6 AND (next_attempt_at IS NULL OR next_attempt_at <= $3) AND (NOT $5 OR origin = $1)
-              ORDER BY pos LIMIT $4 FOR UPDATE SKIP LOCKED) c
-        WHERE m.pos = c.pos
-        RETURNING m.pos, m.claims, {MessageColumns}
+        FROM c WHERE m.pos = c.pos
+        RETURNING m.pos, m.claims, m.ready_at, {MessageColumns}
         """;
 
     /// <summary>
@@ -49,12 +61,20 @@ internal sealed class Sql(string s)
             failed = c.failed + excluded.failed, dead_lettered = c.dead_lettered + excluded.dead_lettered
         """;
 
-    /// <summary>Finished messages past RetainFinished ($2) and dead letters past DeadLetterCapacity ($3) leave the table.</summary>
+    /// <summary>
+    /// Finished messages past RetainFinished ($2) and dead letters past DeadLetterCapacity ($3) leave the table;
+    /// their idempotency keys note how they ended, for a repeat within the window.
+    /// </summary>
     public readonly string Prune = $"""
         WITH r AS (DELETE FROM {s}.messages WHERE queue = $1 AND status IN (3, 4, 6) AND finished <=
-            (SELECT finished FROM {s}.messages WHERE queue = $1 AND status IN (3, 4, 6) ORDER BY finished DESC OFFSET $2 LIMIT 1))
-        DELETE FROM {s}.messages WHERE queue = $1 AND status = 5 AND finished <=
+            (SELECT finished FROM {s}.messages WHERE queue = $1 AND status IN (3, 4, 6) ORDER BY finished DESC OFFSET $2 LIMIT 1)
+            RETURNING id, status, idempotency_key),
+        d AS (DELETE FROM {s}.messages WHERE queue = $1 AND status = 5 AND finished <=
             (SELECT finished FROM {s}.messages WHERE queue = $1 AND status = 5 ORDER BY finished DESC OFFSET $3 LIMIT 1)
+            RETURNING id, status, idempotency_key)
+        UPDATE {s}.idempotency_keys k SET final = g.status
+        FROM (SELECT * FROM r UNION ALL SELECT * FROM d) g
+        WHERE g.idempotency_key IS NOT NULL AND k.queue = $1 AND k.key = g.idempotency_key AND k.id = g.id
         """;
 
     /// <summary>A message's MaxCrashes: its queue's ($5 names, $6 values) where this replica serves it, else $3.</summary>
@@ -120,15 +140,22 @@ internal sealed class Sql(string s)
     public readonly string LockQueues = "SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) k ORDER BY k";
 
     /// <summary>Messages stored per queue (accepted and not finished), from the counters: no scan of the rows.</summary>
+    /// <remarks>
+    /// What workers hold (claimed, in flight, retrying) leaves the room it took, as in every store: the capacity
+    /// bounds what waits. Counted from a small partial index of those rows.
+    /// </remarks>
     public readonly string Depths = $"""
         SELECT q, coalesce((SELECT sum(accepted - succeeded - failed - dead_lettered - dropped) FROM {s}.counts WHERE queue = q), 0)::bigint
+                  - (SELECT count(*) FROM {s}.messages WHERE queue = q AND status IN (1, 2, 7))
         FROM unnest($1::text[]) q
         """;
 
+    /// <summary>A message is ready from its enqueue, or from its due time if that is later (the aging base).</summary>
     public readonly string Insert = $"""
-        INSERT INTO {s}.messages (id, queue, payload, enqueued_at, origin)
-        SELECT id, queue, payload, enqueued_at, $1
-        FROM unnest($2::text[], $3::text[], $4::bytea[], $5::bigint[]) WITH ORDINALITY AS t(id, queue, payload, enqueued_at, ord)
+        INSERT INTO {s}.messages (id, queue, payload, enqueued_at, origin, due_at, ready_at, priority, trace_parent, idempotency_key)
+        SELECT id, queue, payload, enqueued_at, $1, due_at, greatest(enqueued_at, coalesce(due_at, 0)), priority, trace_parent, key
+        FROM unnest($2::text[], $3::text[], $4::bytea[], $5::bigint[], $6::bigint[], $7::smallint[], $8::text[], $9::text[])
+            WITH ORDINALITY AS t(id, queue, payload, enqueued_at, due_at, priority, trace_parent, key, ord)
         ORDER BY ord
         """;
 
@@ -145,6 +172,7 @@ internal sealed class Sql(string s)
 
     public readonly string DeadLetterCount = $"SELECT count(*)::int FROM {s}.messages WHERE queue = $1 AND status = 5";
 
+    /// <summary>Everything stored and not started (queued, claimed, scheduled): what a stop keeps.</summary>
     public readonly string QueuedCount = $"SELECT count(*)::int FROM {s}.messages WHERE queue = $1 AND status IN (0, 7)";
 
     /// <summary>The books of a queue: counters, live rows by status, dropped reasons (three statements, one batch).</summary>
@@ -156,7 +184,9 @@ internal sealed class Sql(string s)
         FROM {s}.counts WHERE queue = $1
         """,
         $"""
-        SELECT count(*) FILTER (WHERE status IN (0, 7))::int, count(*) FILTER (WHERE status = 1)::int, count(*) FILTER (WHERE status = 2)::int
+        SELECT count(*) FILTER (WHERE status = 7 OR (status = 0 AND NOT coalesce(due_at > $2, false)))::int,
+               count(*) FILTER (WHERE status = 1)::int, count(*) FILTER (WHERE status = 2)::int,
+               count(*) FILTER (WHERE status = 0 AND due_at > $2)::int
         FROM {s}.messages WHERE queue = $1 AND status IN (0, 1, 2, 7)
         """,
         $"SELECT reason, n FROM {s}.dropped WHERE queue = $1",
@@ -167,7 +197,8 @@ internal sealed class Sql(string s)
     public readonly string Requeue = $"""
         WITH m AS (
             UPDATE {s}.messages SET status = 0, pos = nextval('{s}.message_pos'), attempts = 0, crashes = 0, owner = NULL,
-                worker = NULL, started_at = NULL, completed_at = NULL, next_attempt_at = NULL, finished = NULL, enqueued_at = $3
+                worker = NULL, started_at = NULL, completed_at = NULL, next_attempt_at = NULL, finished = NULL, enqueued_at = $3,
+                due_at = NULL, ready_at = $3
             WHERE queue = $1 AND id = $2 AND status = 5 RETURNING queue)
         INSERT INTO {s}.counts AS c (queue, node, dead_lettered) SELECT queue, $4, -1 FROM m
         ON CONFLICT (queue, node) DO UPDATE SET dead_lettered = c.dead_lettered - 1
@@ -203,6 +234,17 @@ internal sealed class Sql(string s)
     /// <summary>Whether an exception means the database cannot be reached or written now (as opposed to a bug).</summary>
     public static bool IsOutage(Exception ex) => ex is NpgsqlException or SocketException or TimeoutException or IOException
         || (ex is InvalidOperationException && ex.InnerException is NpgsqlException);
+
+    public static NpgsqlBatchCommand BatchCommand(string sql, params object?[] args)
+    {
+        var cmd = new NpgsqlBatchCommand(sql);
+        foreach (var a in args)
+        {
+            cmd.Parameters.Add(new NpgsqlParameter { Value = a ?? DBNull.Value });
+        }
+
+        return cmd;
+    }
 
     /// <remarks>A single array argument must be cast to object, or C# passes it as the params array itself.</remarks>
     public static NpgsqlCommand Command(NpgsqlConnection conn, string sql, NpgsqlTransaction? tx = null, params object?[] args)
