@@ -258,11 +258,7 @@ internal sealed partial class Supervisor : ISupervisor
         }
     }
 
-    /// <summary>
-    /// A store's thread that ended while the engine runs: its loops catch every fault of a round, so this is a bug
-    /// or a fatal error, and with the writer gone every enqueue would wait out its time limit. Seen at the next look
-    /// (at most the heartbeat); liveness reports it at once.
-    /// </summary>
+    /// <summary>A store's thread that ended (not just unstarted) while the engine runs: seen at the next look; liveness reports it at once.</summary>
     private void CheckStoreThreads()
     {
         if (Life.State != EngineState.Running || Life.Mode is not null)
@@ -283,7 +279,6 @@ internal sealed partial class Supervisor : ISupervisor
         }
     }
 
-    /// <summary>Started and no longer alive (a store may start its threads lazily).</summary>
     internal static bool StoreThreadEnded(Thread thread) => !thread.IsAlive && (thread.ThreadState & ThreadState.Unstarted) == 0;
 
     /// <summary>
