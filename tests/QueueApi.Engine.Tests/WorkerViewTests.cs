@@ -80,33 +80,4 @@ public sealed class WorkerViewTests
         Assert.Equal(WorkerState.Faulted, worker.State);
         Assert.False(worker.Thread.IsAlive);
     }
-
-    [Fact]
-    public void ARetryShowsTheFailureTypeAndMessageAndWhenTheNextAttemptIsDue()
-    {
-        var time = FakeClock.Create();
-        using var engine = TestEngine.Create(
-            new DelegateHandler((ctx, _) => ctx.Attempt == 1 ? throw new TimeoutException("downstream slow") : ValueTask.CompletedTask),
-            q =>
-            {
-                q.Workers = 1;
-                q.BaseDelay = TimeSpan.FromMinutes(1);
-                q.MaxDelay = TimeSpan.FromMinutes(1);
-            },
-            time: time);
-
-        var message = engine.Enqueue();
-        TestEngine.WaitFor(() => message.Status == MessageStatus.Retrying, "the message to wait for its retry");
-
-        Assert.Equal("TimeoutException: downstream slow", message.Error);
-        Assert.NotNull(message.NextAttemptAt);
-        Assert.InRange(message.NextAttemptAt.Value, time.GetUtcNow(), time.GetUtcNow() + TimeSpan.FromMinutes(1));
-        Assert.Equal(1, engine.Queues.Single().Counts().Retrying);
-
-        time.AdvanceUntil(() => message.IsFinished, TimeSpan.FromSeconds(10), "the retry to succeed");
-        Assert.Equal(MessageStatus.Succeeded, message.Status);
-        Assert.Equal(2, message.Attempts);
-        Assert.Null(message.NextAttemptAt);
-        Assert.Null(message.Error);
-    }
 }
