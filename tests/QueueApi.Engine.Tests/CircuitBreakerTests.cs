@@ -151,4 +151,170 @@ public sealed class CircuitBreakerTests
         Assert.Equal(BreakerState.Disabled, breaker.StateAt(At(0)));
         Assert.True(breaker.TryEnter(At(0), out _, out _));
     }
+
+    [Fact]
+    public void AClosedCircuitHasNoBreakLeftAndNoReopeningTime()
+    {
+        var breaker = Create();
+        Assert.True(breaker.Enabled);
+        Assert.False(breaker.IsOpen);
+        Assert.Null(breaker.OpenUntil);
+        Assert.Equal(TimeSpan.Zero, breaker.BreakRemaining(At(0)));
+        Assert.True(breaker.TryEnter(At(0), out var retryAfter, out var probe));
+        Assert.Equal(TimeSpan.Zero, retryAfter);
+        Assert.False(probe);
+    }
+
+    [Fact]
+    public void AnOpenCircuitsBreakRunsDownToZeroAndNeverBelow()
+    {
+        var breaker = Create(minimum: 2, breakSeconds: 5);
+        Outcome(breaker, At(0), ok: false);
+        Outcome(breaker, At(0), ok: false);
+
+        Assert.True(breaker.IsOpen);
+        Assert.Equal(new DateTimeOffset(At(5), TimeSpan.Zero), breaker.OpenUntil);
+        Assert.Equal(TimeSpan.FromSeconds(5), breaker.BreakRemaining(At(0)));
+        Assert.Equal(TimeSpan.Zero, breaker.BreakRemaining(At(5)));
+        Assert.Equal(TimeSpan.Zero, breaker.BreakRemaining(At(7)));
+        Assert.False(breaker.TryEnter(At(5) - 1, out var retryAfter, out _));
+        Assert.Equal(TimeSpan.FromTicks(1), retryAfter);
+    }
+
+    [Fact]
+    public void ASuccessThatIsNotTheProbeDoesNotCloseAHalfOpenCircuit()
+    {
+        var breaker = Create(minimum: 2, breakSeconds: 5);
+        Outcome(breaker, At(0), ok: false);
+        Outcome(breaker, At(0), ok: false);
+        Assert.True(breaker.TryEnter(At(5), out _, out var probe));
+        Assert.True(probe);
+
+        // A worker whose attempt began before the circuit opened reports its success late.
+        breaker.OnSuccess(0, At(5), probe: false);
+        Assert.Equal(BreakerState.HalfOpen, breaker.StateAt(At(5)));
+        Assert.False(breaker.TryEnter(At(5), out _, out _)); // the probe is still out
+
+        breaker.OnSuccess(0, At(5), probe: true);
+        Assert.Equal(BreakerState.Closed, breaker.StateAt(At(5)));
+        Assert.False(breaker.IsOpen);
+    }
+
+    [Fact]
+    public void ALateFailureWhileOpenDoesNotExtendTheBreak()
+    {
+        var breaker = Create(minimum: 2, breakSeconds: 5);
+        var opened = 0;
+        breaker.Opened += _ => opened++;
+        Outcome(breaker, At(0), ok: false);
+        Outcome(breaker, At(0), ok: false);
+
+        breaker.OnFailure(At(3), probe: false);
+
+        Assert.Equal(1, opened);
+        Assert.Equal(new DateTimeOffset(At(5), TimeSpan.Zero), breaker.OpenUntil);
+    }
+
+    [Fact]
+    public void AClosedCircuitForgetsTheFailuresThatOpenedIt()
+    {
+        var breaker = Create(minimum: 2, breakSeconds: 5);
+        Outcome(breaker, At(0), ok: false);
+        Outcome(breaker, At(0), ok: false);
+        Assert.True(breaker.TryEnter(At(5), out _, out var probe));
+        breaker.OnSuccess(0, At(5), probe);
+
+        // One failure after closing is 1 of 1 in a fresh window: below the minimum throughput of 2.
+        Outcome(breaker, At(6), ok: false);
+        Assert.Equal(BreakerState.Closed, breaker.StateAt(At(6)));
+        Outcome(breaker, At(6), ok: false);
+        Assert.Equal(BreakerState.Open, breaker.StateAt(At(6)));
+    }
+
+    [Fact]
+    public void FailuresInTheWindowsLastBucketStillCount()
+    {
+        // Ten buckets of one second: failures at 0 s are in the window until 10 s.
+        var breaker = Create(minimum: 4, samplingSeconds: 10);
+        for (var i = 0; i < 3; i++)
+        {
+            Outcome(breaker, At(0), ok: false);
+        }
+
+        Outcome(breaker, At(9.5), ok: false);
+        Assert.Equal(BreakerState.Open, breaker.StateAt(At(9.5)));
+    }
+
+    [Fact]
+    public void FailuresLeaveTheWindowExactlyOneSamplingDurationLater()
+    {
+        var breaker = Create(minimum: 4, samplingSeconds: 10);
+        for (var i = 0; i < 3; i++)
+        {
+            Outcome(breaker, At(0), ok: false);
+        }
+
+        Outcome(breaker, At(10), ok: false);
+        Assert.Equal(BreakerState.Closed, breaker.StateAt(At(10)));
+    }
+
+    [Fact]
+    public void SuccessesOfEveryWorkerCount()
+    {
+        var breaker = new CircuitBreaker(
+            new CircuitBreakerOptions { FailureRatio = 0.5, MinimumThroughput = 4, SamplingDuration = TimeSpan.FromSeconds(10), BreakDuration = TimeSpan.FromSeconds(5) },
+            workers: 3);
+        for (var worker = 0; worker < 3; worker++)
+        {
+            breaker.OnSuccess(worker, At(0), probe: false);
+            breaker.OnSuccess(worker, At(0), probe: false);
+        }
+
+        // 5 failures of 11: below 0.5 only if all six successes (two per worker) count.
+        for (var i = 0; i < 5; i++)
+        {
+            breaker.OnFailure(At(1), probe: false);
+        }
+
+        Assert.Equal(BreakerState.Closed, breaker.StateAt(At(1)));
+        breaker.OnFailure(At(1), probe: false);
+        Assert.Equal(BreakerState.Open, breaker.StateAt(At(1)));
+    }
+
+    [Fact]
+    public void SuccessesSpreadOverSeveralBucketsAllCountUntilTheyAge()
+    {
+        var breaker = Create(ratio: 0.5, minimum: 4, samplingSeconds: 10);
+        for (var s = 0; s < 5; s++)
+        {
+            Outcome(breaker, At(s), ok: true);
+            Outcome(breaker, At(s), ok: true);
+        }
+
+        // 9 failures against 10 successes spread over five buckets stay below half.
+        for (var i = 0; i < 9; i++)
+        {
+            Outcome(breaker, At(5), ok: false);
+        }
+
+        Assert.Equal(BreakerState.Closed, breaker.StateAt(At(5)));
+    }
+
+    [Fact]
+    public void ADisabledBreakerNeverOpensAndReportsNoBreak()
+    {
+        var breaker = new CircuitBreaker(new CircuitBreakerOptions { Enabled = false, MinimumThroughput = 2 }, workers: 1);
+        var opened = false;
+        breaker.Opened += _ => opened = true;
+        for (var i = 0; i < 10; i++)
+        {
+            breaker.OnFailure(At(0), probe: false);
+            breaker.OnSuccess(0, At(0), probe: true);
+        }
+
+        Assert.False(breaker.Enabled);
+        Assert.False(opened);
+        Assert.False(breaker.IsOpen);
+        Assert.Null(breaker.OpenUntil);
+    }
 }

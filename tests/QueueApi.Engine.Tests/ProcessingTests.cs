@@ -156,7 +156,7 @@ public sealed class ProcessingTests
 
         TestEngine.WaitFor(() => message.Status == MessageStatus.Retrying, "the message to wait for a retry");
         Assert.NotNull(message.NextAttemptAt);
-        Assert.Contains("first", message.Error, StringComparison.Ordinal);
+        Assert.Equal("InvalidOperationException: first", message.Error);
         var worker = engine.Workers.Single();
         Assert.Equal(Workers.WorkerState.Retrying, worker.State);
         Assert.Same(message, worker.CurrentMessage);
@@ -166,6 +166,8 @@ public sealed class ProcessingTests
         // The backoff is on the engine's clock: nothing happens until it passes.
         time.AdvanceUntil(() => message.Status == MessageStatus.Succeeded, TimeSpan.FromMilliseconds(250), "the retry to succeed");
         Assert.Equal(2, message.Attempts);
+        Assert.Null(message.NextAttemptAt);
+        Assert.Null(message.Error);
     }
 
     [Fact]

@@ -23,6 +23,9 @@ public sealed class SettingsValidationTests
     [InlineData("Shutdown:DrainTimeout", "-00:00:01", "QueueApi:Shutdown:DrainTimeout: must be zero or more (was -00:00:01).")]
     [InlineData("Shutdown:CancelGrace", "00:00:00", "QueueApi:Shutdown:CancelGrace: must be more than zero (was 00:00:00).")]
     [InlineData("Shutdown:JoinTimeout", "00:00:00", "QueueApi:Shutdown:JoinTimeout: must be more than zero (was 00:00:00).")]
+    [InlineData("Queues:q:IdempotencyWindow", "00:00:00", "QueueApi:Queues:q:IdempotencyWindow: must be more than zero (was 00:00:00).")]
+    [InlineData("Queues:q:PriorityAging", "-00:00:01", "QueueApi:Queues:q:PriorityAging: must be zero or more (was -00:00:01).")]
+    [InlineData("Scheduler:MisfireGrace", "-00:00:01", "QueueApi:Scheduler:MisfireGrace: must be zero or more (was -00:00:01).")]
     public void BadTimeSettingIsRefusedNamingItsKey(string key, string value, string expected)
     {
         var failures = Failures(new() { [$"QueueApi:{key}"] = value });
@@ -48,6 +51,8 @@ public sealed class SettingsValidationTests
             ["QueueApi:Queues:r:BaseDelay"] = "00:00:01",
             ["QueueApi:Queues:r:MaxDelay"] = "00:00:01",
             ["QueueApi:Shutdown:DrainTimeout"] = "00:00:00",
+            ["QueueApi:Queues:q:PriorityAging"] = "00:00:00",
+            ["QueueApi:Scheduler:MisfireGrace"] = "00:00:00",
         });
 
         Assert.Empty(failures);

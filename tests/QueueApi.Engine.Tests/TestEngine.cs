@@ -19,7 +19,8 @@ internal static class TestEngine
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
     /// <summary>An engine with one queue named "q" served by <paramref name="handler"/>, on <paramref name="time"/> (the system clock by default).</summary>
-    public static QueueEngine Create(IMessageHandler handler, Action<QueueOptions>? queue = null, Action<QueueApiOptions>? root = null, TimeProvider? time = null)
+    public static QueueEngine Create(IMessageHandler handler, Action<QueueOptions>? queue = null, Action<QueueApiOptions>? root = null, TimeProvider? time = null,
+        Func<QueueEngine, Diagnostics.EngineMetrics>? metrics = null)
     {
         var q = new QueueOptions
         {
@@ -37,7 +38,7 @@ internal static class TestEngine
         options.Shutdown.CancelGrace = TimeSpan.FromSeconds(1);
         options.Shutdown.JoinTimeout = TimeSpan.FromSeconds(1);
         root?.Invoke(options);
-        var engine = new QueueEngine(Options.Create(options), _ => handler, time ?? TimeProvider.System, NullLogger<QueueEngine>.Instance);
+        var engine = new QueueEngine(Options.Create(options), _ => handler, time ?? TimeProvider.System, NullLogger<QueueEngine>.Instance, metrics);
         engine.Start();
         return engine;
     }

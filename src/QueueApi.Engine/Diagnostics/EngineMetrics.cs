@@ -25,7 +25,7 @@ public sealed class EngineMetrics : IDisposable
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30] });
 
         _meter.CreateObservableCounter("messaging.client.sent.messages", () => Each(queues(), q => q.Counts().Accepted), "{message}", "Messages accepted into a queue.");
-        _meter.CreateObservableCounter("messaging.client.consumed.messages", () => Each(queues(), q => q.Counts() is var c ? c.Accepted - c.Queued - c.Dropped : 0), "{message}", "Messages taken by a worker.");
+        _meter.CreateObservableCounter("messaging.client.consumed.messages", () => Each(queues(), q => q.Counts() is var c ? c.Accepted - c.Queued - c.Scheduled - c.Dropped : 0), "{message}", "Messages taken by a worker.");
         _meter.CreateObservableCounter("queueapi.messages.completed", () => Outcomes(queues()), "{message}", "Messages that reached a final state, by outcome.");
         _meter.CreateObservableUpDownCounter("queueapi.queue.depth", () => Each(queues(), q => (long)q.Store.QueuedCount), "{message}", "Messages waiting for a worker.");
         _meter.CreateObservableUpDownCounter("queueapi.queue.scheduled", () => Each(queues(), q => (long)q.Counts().Scheduled), "{message}", "Messages waiting for their due time.");
