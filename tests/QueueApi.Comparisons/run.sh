@@ -31,5 +31,5 @@ if [ "$what" = postgres ] || [ "$what" = all ]; then
     export QUEUEAPI_BENCH_POSTGRES="$QUEUEAPI_TEST_POSTGRES"
   fi
   bench postgres "$rounds" "${3:-5000}"
-  [ -n "$started" ] && echo "(the cluster started for this run is stopped on exit)"
+  if [ -n "$started" ]; then echo "(the cluster started for this run is stopped on exit)"; fi
 fi
