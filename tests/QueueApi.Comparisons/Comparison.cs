@@ -10,7 +10,8 @@ namespace QueueApi.Comparisons;
 internal sealed class Comparison(string title, IReadOnlyList<ISide> sides, int rounds, int n)
 {
     private static readonly string[] Figures = ["enqueue", "enqueue, batches of 100", "end to end"];
-    private readonly Dictionary<(string Side, string Figure), List<double>> _values = [];
+    private readonly Dictionary<(string Side, string Figure), Dictionary<int, double>> _values = [];
+    private readonly List<string> _failures = [];
     private readonly List<string> _loads = [];
 
     public void Run()
@@ -28,14 +29,28 @@ internal sealed class Comparison(string title, IReadOnlyList<ISide> sides, int r
             var order = sides.Skip(r % sides.Count).Concat(sides.Take(r % sides.Count)).ToList();
             foreach (var side in order)
             {
-                var (enqueue, batches, endToEnd) = Measure(side, n);
-                Add(side, Figures[0], enqueue);
-                if (batches is { } b)
+                double enqueue, endToEnd;
+                double? batches;
+                try
                 {
-                    Add(side, Figures[1], b);
+                    (enqueue, batches, endToEnd) = Measure(side, n);
+                }
+#pragma warning disable CA1031 // A side that stalls loses its round, not the whole run: it is reported, not hidden.
+                catch (Exception ex)
+#pragma warning restore CA1031
+                {
+                    _failures.Add($"round {r + 1}, {side.Name}: {ex.Message}");
+                    Console.WriteLine($"round {r + 1} {side.Name}: FAILED: {ex.Message} (load {Load()})");
+                    continue;
                 }
 
-                Add(side, Figures[2], endToEnd);
+                Add(side, r, Figures[0], enqueue);
+                if (batches is { } b)
+                {
+                    Add(side, r, Figures[1], b);
+                }
+
+                Add(side, r, Figures[2], endToEnd);
                 Console.WriteLine($"round {r + 1} {side.Name}: enqueue {enqueue:N0}/s, batches {(batches is { } x ? x.ToString("N0", CultureInfo.InvariantCulture) : "-")}/s, end to end {endToEnd:N0}/s (load {Load()})");
             }
         }
@@ -47,14 +62,14 @@ internal sealed class Comparison(string title, IReadOnlyList<ISide> sides, int r
     private static (double Enqueue, double? Batches, double EndToEnd) Measure(ISide side, int count) =>
         (side.Enqueue(count), side.EnqueueBatches(count), side.EndToEnd(count));
 
-    private void Add(ISide side, string figure, double value)
+    private void Add(ISide side, int round, string figure, double value)
     {
-        if (!_values.TryGetValue((side.Name, figure), out var list))
+        if (!_values.TryGetValue((side.Name, figure), out var byRound))
         {
-            _values[(side.Name, figure)] = list = [];
+            _values[(side.Name, figure)] = byRound = [];
         }
 
-        list.Add(value);
+        byRound[round] = value;
     }
 
     private void Print()
@@ -70,7 +85,7 @@ internal sealed class Comparison(string title, IReadOnlyList<ISide> sides, int r
         Console.WriteLine($"| --- |{string.Concat(Figures.Select(_ => " ---: |"))}");
         foreach (var side in sides)
         {
-            var cells = Figures.Select(f => _values.TryGetValue((side.Name, f), out var v) ? Median(v).ToString("N0", CultureInfo.InvariantCulture) : "n/a");
+            var cells = Figures.Select(f => _values.TryGetValue((side.Name, f), out var v) ? Median([.. v.Values]).ToString("N0", CultureInfo.InvariantCulture) : "n/a");
             Console.WriteLine($"| {side.Name} | {string.Join(" | ", cells)} |");
         }
 
@@ -81,6 +96,11 @@ internal sealed class Comparison(string title, IReadOnlyList<ISide> sides, int r
         {
             var cells = Figures.Select(f => Ratio(reference, side, f));
             Console.WriteLine($"| {side.Name} | {string.Join(" | ", cells)} |");
+        }
+
+        foreach (var failure in _failures)
+        {
+            Console.WriteLine($"Failed, left out of the medians: {failure}");
         }
 
         Console.WriteLine();
@@ -94,7 +114,8 @@ internal sealed class Comparison(string title, IReadOnlyList<ISide> sides, int r
             return "n/a";
         }
 
-        var ratios = mine.Zip(theirs, (a, b) => a / b).ToList();
+        // Only rounds in which both sides have the figure.
+        var ratios = mine.Where(m => theirs.ContainsKey(m.Key)).Select(m => m.Value / theirs[m.Key]).ToList();
         return Median(ratios).ToString("0.0", CultureInfo.InvariantCulture) + "x";
     }
 
