@@ -16,24 +16,32 @@ public sealed class StartupFailureTests
 {
     private static readonly StorageStartupException Locked = new("the database file /data/queueapi.db is locked by another process.");
 
-    public static TheoryData<string, Exception, int?> Failures => new()
+    private static readonly Dictionary<string, Exception> Failures = new()
     {
-        { "a refused store", Locked, StartupFailures.ExitCodeInvalidConfiguration },
-        { "a refused store wrapped by the host", new InvalidOperationException("start failed", Locked), StartupFailures.ExitCodeInvalidConfiguration },
-        { "a refused store in an aggregate", new AggregateException(new TimeoutException("other"), Locked), StartupFailures.ExitCodeInvalidConfiguration },
-        { "invalid settings", new OptionsValidationException("QueueApi", typeof(object), ["Workers must be 1 or more."]), StartupFailures.ExitCodeInvalidConfiguration },
-        { "an unreachable store", new StorageUnavailableException("cannot reach the database"), StartupFailures.ExitCodeInvalidConfiguration },
-        { "an address in use", new IOException("Failed to bind to address http://127.0.0.1:5081: address already in use."), StartupFailures.ExitCodeCannotListen },
-        { "another I/O error", new IOException("disk on fire"), null },
-        { "a bug", new InvalidOperationException("boom"), null },
-        { "an aggregate without a refusal", new AggregateException(new TimeoutException("slow")), null },
+        ["a refused store"] = Locked,
+        ["a refused store wrapped by the host"] = new InvalidOperationException("start failed", Locked),
+        ["a refused store in an aggregate"] = new AggregateException(new TimeoutException("other"), Locked),
+        ["invalid settings"] = new OptionsValidationException("QueueApi", typeof(object), ["Workers must be 1 or more."]),
+        ["an unreachable store"] = new StorageUnavailableException("cannot reach the database"),
+        ["an address in use"] = new IOException("Failed to bind to address http://127.0.0.1:5081: address already in use."),
+        ["another I/O error"] = new IOException("disk on fire"),
+        ["a bug"] = new InvalidOperationException("boom"),
+        ["an aggregate without a refusal"] = new AggregateException(new TimeoutException("slow")),
     };
 
     [Theory]
-    [MemberData(nameof(Failures))]
-    public void EachFailureAnOperatorCanFixHasItsDocumentedExitCodeAndNothingElseDoes(string what, Exception failure, int? code)
+    [InlineData("a refused store", StartupFailures.ExitCodeInvalidConfiguration)]
+    [InlineData("a refused store wrapped by the host", StartupFailures.ExitCodeInvalidConfiguration)]
+    [InlineData("a refused store in an aggregate", StartupFailures.ExitCodeInvalidConfiguration)]
+    [InlineData("invalid settings", StartupFailures.ExitCodeInvalidConfiguration)]
+    [InlineData("an unreachable store", StartupFailures.ExitCodeInvalidConfiguration)]
+    [InlineData("an address in use", StartupFailures.ExitCodeCannotListen)]
+    [InlineData("another I/O error", null)]
+    [InlineData("a bug", null)]
+    [InlineData("an aggregate without a refusal", null)]
+    public void EachFailureAnOperatorCanFixHasItsDocumentedExitCodeAndNothingElseDoes(string failure, int? code)
     {
-        Assert.True(code == StartupFailures.ExitCodeFor(failure), $"{what}: expected {code?.ToString() ?? "null"}");
+        Assert.Equal(code, StartupFailures.ExitCodeFor(Failures[failure]));
     }
 
     [Fact]
