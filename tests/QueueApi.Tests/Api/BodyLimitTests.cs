@@ -99,31 +99,4 @@ public sealed class BodyLimitTests
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         return (await response.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("detail").GetString()!;
     }
-
-    /// <summary>A JSON body of unknown length, written in small pieces, as a chunked upload sends it.</summary>
-    private sealed class ChunkedContent : HttpContent
-    {
-        private readonly byte[] _bytes;
-
-        public ChunkedContent(byte[] bytes)
-        {
-            _bytes = bytes;
-            Headers.ContentType = new("application/json");
-        }
-
-        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
-        {
-            for (var i = 0; i < _bytes.Length; i += 16)
-            {
-                await stream.WriteAsync(_bytes.AsMemory(i, Math.Min(16, _bytes.Length - i)));
-                await stream.FlushAsync();
-            }
-        }
-
-        protected override bool TryComputeLength(out long length)
-        {
-            length = 0;
-            return false;
-        }
-    }
 }

@@ -151,11 +151,14 @@ public sealed partial class DashboardApiTests
     [Fact]
     public async Task AMessageSeenFailingIsListedWithItsErrorAndPayloadAsText()
     {
-        // A long backoff keeps the failed message in its worker's hands, retrying, where the sampler sees it.
+        // A long backoff keeps the failed message in its worker's hands, retrying, where the sampler sees it. A
+        // short drain: the stop at dispose would otherwise wait its whole 20 s for that retry (a test slow enough
+        // to overrun Stryker's limit under instrumentation, and then run against every mutant).
         await using var app = new QueueApiApplication(new Dictionary<string, string?>
         {
             ["QueueApi:Queues:demo:BaseDelay"] = "00:00:30",
             ["QueueApi:Queues:demo:MaxDelay"] = "00:00:30",
+            ["QueueApi:Shutdown:DrainTimeout"] = "00:00:01",
         });
         using var client = app.CreateClient();
         using var posted = await client.PostAsync("/queues/demo/messages", Json("""{"fail": "<b>bold</b>"}"""), Ct);

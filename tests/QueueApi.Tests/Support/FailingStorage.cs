@@ -12,6 +12,9 @@ public sealed class FailingStorage : IMessageStorage
 
     public volatile bool Failing;
 
+    /// <summary>Reads of messages throw as a store that cannot be reached does (a shared database restarting).</summary>
+    public volatile bool ReadsFailing;
+
     public string Provider => "Failing";
 
     public bool IsDurable => true;
@@ -63,7 +66,8 @@ public sealed class FailingStorage : IMessageStorage
 
         public StopLeftover Settle(string reason) => inner.Settle(reason);
 
-        public bool TryGet(string id, out QueueMessage? message) => inner.TryGet(id, out message);
+        public bool TryGet(string id, out QueueMessage? message) =>
+            owner.ReadsFailing ? throw new StorageUnavailableException("the database is restarting (simulated)") : inner.TryGet(id, out message);
 
         public QueueCounts Counts() => inner.Counts();
 

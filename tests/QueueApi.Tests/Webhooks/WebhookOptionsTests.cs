@@ -30,6 +30,48 @@ public sealed class WebhookOptionsTests
         Assert.Single(failures, f => f.StartsWith("QueueApi:Queues:hooks:Webhook:Timeout: must be more than zero and at most", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-1)]
+    public void ATimeoutOfZeroOrLessIsRefused(int seconds)
+    {
+        var failures = Failures(new WebhookOptions { Url = "https://example.com/hook", Timeout = TimeSpan.FromSeconds(seconds) });
+
+        Assert.Single(failures, f => f.StartsWith("QueueApi:Queues:hooks:Webhook:Timeout: must be more than zero and at most", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ATimeoutEqualToTheAttemptTimeoutPasses()
+    {
+        var options = new QueueApiOptions { Queues = { ["hooks"] = new QueueOptions { Handler = "webhook", AttemptTimeout = TimeSpan.FromSeconds(30), Webhook = new WebhookOptions { Url = "https://example.com/hook", Timeout = TimeSpan.FromSeconds(30) } } } };
+
+        Assert.True(new WebhookOptionsValidator().Validate(null, options).Succeeded);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("X Bad")]
+    [InlineData("X:Bad")]
+    [InlineData("X(Bad)")]
+    [InlineData("Caf\u00e9")]
+    [InlineData("X\u007fBad")]
+    public void AHeaderNameThatIsNotATokenIsRefusedNamingIt(string escaped)
+    {
+        var header = System.Text.RegularExpressions.Regex.Unescape(escaped);
+
+        var failures = Failures(new WebhookOptions { Url = "https://example.com/hook", Headers = { [header] = "v" } });
+
+        Assert.Equal([$"QueueApi:Queues:hooks:Webhook:Headers: '{header}' is not a valid header name."], failures);
+    }
+
+    [Fact]
+    public void EveryProblemOfOneWebhookIsListedAtOnce()
+    {
+        var failures = Failures(new WebhookOptions { Url = "ftp://example.com", Timeout = TimeSpan.Zero, Headers = { ["A B"] = "v" } });
+
+        Assert.Equal(3, failures.Count);
+    }
+
     [Fact]
     public void AValidWebhookAndQueuesWithOtherHandlersPass()
     {
