@@ -8,7 +8,7 @@ namespace QueueApi.Storage.Postgres.Tests;
 /// The PostgreSQL schedule store against the contract every schedule store keeps: every <see cref="OpenStore"/> is a
 /// replica of its own (a node row, a store instance) over one schema, as a restart or another replica opens it.
 /// </summary>
-public sealed class PostgresScheduleStoreContractTests : ScheduleStoreContractTests, IDisposable
+public sealed class PostgresScheduleStoreContractTests : DurableScheduleStoreContractTests, IDisposable
 {
     private readonly PostgresScheduleStoreTests.Replicas _replicas;
 
@@ -17,8 +17,6 @@ public sealed class PostgresScheduleStoreContractTests : ScheduleStoreContractTe
         cluster.RequireServer();
         _replicas = new PostgresScheduleStoreTests.Replicas(cluster);
     }
-
-    protected override bool IsDurable => true;
 
     protected override IScheduleStore OpenStore() => _replicas.Open().Store;
 

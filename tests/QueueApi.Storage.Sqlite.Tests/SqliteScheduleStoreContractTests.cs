@@ -8,11 +8,9 @@ namespace QueueApi.Storage.Sqlite.Tests;
 /// The SQLite schedule store against the schedule store contract: every <see cref="OpenStore"/> is a new instance
 /// over the same file, as a restarted process or another replica opens it.
 /// </summary>
-public sealed class SqliteScheduleStoreContractTests : ScheduleStoreContractTests, IDisposable
+public sealed class SqliteScheduleStoreContractTests : DurableScheduleStoreContractTests, IDisposable
 {
     private readonly TempDatabase _temp = new();
-
-    protected override bool IsDurable => true;
 
     protected override IScheduleStore OpenStore() => new SqliteScheduleStore(SqliteScheduleStore.BesideDatabase(_temp.FilePath));
 
