@@ -129,7 +129,7 @@ internal static class SqliteScheduleBurst
             var options = new QueueApiOptions { Queues = { [Engines.Queue] = new QueueOptions { Workers = 2, Capacity = 1_000_000, Handler = "bench", RetainFinished = 1000 } } };
             var engine = new QueueEngine(Options.Create(options), _ => new CountingHandler(), TimeProvider.System, NullLogger<QueueEngine>.Instance, storage: storage);
             engine.Start();
-            var schedules = new SqliteScheduleStore(SqliteScheduleStore.BesideDatabase(storage.Path));
+            var schedules = new SqliteScheduleStore(SqliteScheduleStore.BesideDatabase(storage.Path), storage.Synchronous);
             return new Part(storage, engine, schedules, new Scheduler(schedules, engine, TimeProvider.System, new SchedulerOptions(), NullLogger.Instance));
         }
 

@@ -51,6 +51,9 @@ public sealed class SqliteStorage : IMessageStorage
     /// <summary>The database file's full path.</summary>
     public string Path => _database.Path;
 
+    /// <summary>How hard each commit is pressed onto the disk; the schedules file beside it follows.</summary>
+    public SqliteSynchronous Synchronous => _database.Synchronous;
+
     /// <summary>The writer thread, for tests and diagnostics.</summary>
     public GroupCommitWriter Writer => _writer;
 

@@ -1,6 +1,7 @@
 using Microsoft.Data.Sqlite;
 using QueueApi.Engine.Scheduling;
 using QueueApi.Engine.Storage;
+using QueueApi.Storage.Sqlite.Writing;
 
 namespace QueueApi.Storage.Sqlite.Schedules;
 
@@ -11,16 +12,24 @@ namespace QueueApi.Storage.Sqlite.Schedules;
 /// </summary>
 /// <remarks>
 /// A file of its own because the message database is held by one process and written by one group-commit thread;
-/// schedules change rarely and are read once per occurrence, so plain pooled connections suffice here.
+/// schedules change rarely and are read once per occurrence, so plain pooled connections suffice here. A burst of
+/// occurrences is served many at once (<see cref="ConcurrentServes"/>), and the claims and run records waiting at
+/// the same moment are written in one transaction (<see cref="Grouped"/>): each claim's compare-and-set is still
+/// decided alone, inside it, and reported only once it is committed. Commits are pressed onto the disk as hard as
+/// the message database's (<see cref="SqliteSynchronous"/>).
 /// </remarks>
 public sealed class SqliteScheduleStore : IScheduleStore
 {
     private const string Columns = "name, queue, cron, time_zone, payload, enabled, misfire, priority, source, cursor, last_occurrence, last_at, last_message_id, last_error";
 
     private readonly string _connectionString;
+    private readonly string _pragmas;
+    private readonly Lock _commit = new();
+    private readonly List<GroupedWrite> _waiting = [];
 
-    public SqliteScheduleStore(string path)
+    public SqliteScheduleStore(string path, SqliteSynchronous synchronous = SqliteSynchronous.Full)
     {
+        _pragmas = $"PRAGMA busy_timeout = 5000; PRAGMA synchronous = {(synchronous == SqliteSynchronous.Full ? "FULL" : "NORMAL")};";
         FilePath = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(FilePath)!);
         _connectionString = new SqliteConnectionStringBuilder { DataSource = FilePath, Pooling = true, DefaultTimeout = 5 }.ToString();
@@ -38,6 +47,9 @@ public sealed class SqliteScheduleStore : IScheduleStore
     public static string BesideDatabase(string databasePath) => Path.ChangeExtension(databasePath, ".schedules.db");
 
     public string FilePath { get; }
+
+    /// <summary>Many at once: their enqueues share the message database's commits, their claims and records this file's.</summary>
+    public int ConcurrentServes => 16;
 
     public ValueTask<IReadOnlyList<StoredSchedule>> ListAsync(CancellationToken cancellationToken)
     {
@@ -90,29 +102,81 @@ public sealed class SqliteScheduleStore : IScheduleStore
         return new(cmd.ExecuteNonQuery() == 1);
     }
 
-    public ValueTask<bool> TryAdvanceAsync(string name, DateTimeOffset expected, DateTimeOffset cursor, CancellationToken cancellationToken)
-    {
-        using var c = Open();
-        using var cmd = Command(c, "UPDATE schedules SET cursor = $new WHERE name = $name AND cursor = $expected",
-            ("$new", cursor.UtcTicks), ("$name", name), ("$expected", expected.UtcTicks));
-        return new(cmd.ExecuteNonQuery() == 1);
-    }
+    public ValueTask<bool> TryAdvanceAsync(string name, DateTimeOffset expected, DateTimeOffset cursor, CancellationToken cancellationToken) =>
+        new(Grouped(
+            "UPDATE schedules SET cursor = $new WHERE name = $name AND cursor = $expected",
+            [("$new", cursor.UtcTicks), ("$name", name), ("$expected", expected.UtcTicks)]) == 1);
 
     public ValueTask RecordRunAsync(string name, ScheduleRun run, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(run);
-        using var c = Open();
-        using var cmd = Command(c, "UPDATE schedules SET last_occurrence = $occ, last_at = $at, last_message_id = $id, last_error = $error WHERE name = $name",
-            ("$occ", run.Occurrence?.UtcTicks), ("$at", run.At.UtcTicks), ("$id", run.MessageId), ("$error", run.Error), ("$name", name));
-        cmd.ExecuteNonQuery();
+        Grouped(
+            "UPDATE schedules SET last_occurrence = $occ, last_at = $at, last_message_id = $id, last_error = $error WHERE name = $name",
+            [("$occ", run.Occurrence?.UtcTicks), ("$at", run.At.UtcTicks), ("$id", run.MessageId), ("$error", run.Error), ("$name", name)]);
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>
+    /// Runs one statement in a transaction with every other statement waiting at that moment (whoever gets the
+    /// commit gate writes them all), and returns its row count once that transaction is committed. A failed
+    /// transaction fails each of its statements: no claim counts that was not stored.
+    /// </summary>
+    private int Grouped(string sql, (string Name, object? Value)[] parameters)
+    {
+        var write = new GroupedWrite(sql, parameters);
+        lock (_waiting)
+        {
+            _waiting.Add(write);
+        }
+
+        lock (_commit)
+        {
+            if (!write.Done)
+            {
+                List<GroupedWrite> group;
+                lock (_waiting)
+                {
+                    group = [.. _waiting];
+                    _waiting.Clear();
+                }
+
+                Commit(group);
+            }
+        }
+
+        return write.Error is { } error ? throw new SqliteStorageException("The schedule store could not write.", error) : write.Rows;
+    }
+
+    private void Commit(List<GroupedWrite> group)
+    {
+        try
+        {
+            using var c = Open();
+            using var tx = c.BeginTransaction(deferred: false); // Takes the write lock at once: no upgrade to fail midway.
+            foreach (var write in group)
+            {
+                using var cmd = Command(c, write.Sql, write.Parameters);
+                cmd.Transaction = tx;
+                write.Rows = cmd.ExecuteNonQuery();
+            }
+
+            tx.Commit();
+        }
+#pragma warning disable CA1031 // Handed to each statement's caller, who sees it as its own failure.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            group.ForEach(w => w.Error = ex);
+        }
+
+        group.ForEach(w => w.Done = true);
     }
 
     private SqliteConnection Open()
     {
         var c = new SqliteConnection(_connectionString);
         c.Open();
-        Execute(c, "PRAGMA busy_timeout = 5000;"); // Schedulers of several processes wait their turn, boundedly.
+        Execute(c, _pragmas); // Schedulers of several processes wait their turn, boundedly.
         return c;
     }
 
@@ -145,4 +209,17 @@ public sealed class SqliteScheduleStore : IScheduleStore
     }
 
     private static DateTimeOffset Utc(long ticks) => new(ticks, TimeSpan.Zero);
+
+    private sealed class GroupedWrite(string sql, (string Name, object? Value)[] parameters)
+    {
+        public string Sql { get; } = sql;
+
+        public (string Name, object? Value)[] Parameters { get; } = parameters;
+
+        public int Rows { get; set; }
+
+        public Exception? Error { get; set; }
+
+        public bool Done { get; set; }
+    }
 }

@@ -41,7 +41,7 @@ internal static class StorageServiceExtensions
         // with PostgreSQL, tables of their own in the shared schema (every replica sees them, each occurrence runs once).
         services.AddSingleton<IScheduleStore>(sp => sp.GetRequiredService<IMessageStorage>() switch
         {
-            SqliteStorage sqlite => new SqliteScheduleStore(SqliteScheduleStore.BesideDatabase(sqlite.Path)),
+            SqliteStorage sqlite => new SqliteScheduleStore(SqliteScheduleStore.BesideDatabase(sqlite.Path), sqlite.Synchronous),
             PostgresStorage postgres => new PostgresScheduleStore(postgres),
             _ => new MemoryScheduleStore(),
         });
