@@ -13,7 +13,7 @@ namespace QueueApi.Storage.Postgres;
 internal sealed class ClaimFloors
 {
     /// <summary>No floor: the bounds of a claim from the start of every lane.</summary>
-    public static readonly Bounds None = new(Filled(long.MinValue), Filled(long.MinValue));
+    public static readonly Bounds None = new(Filled(long.MinValue), Filled(long.MinValue), 0, Full: true);
 
     private const int Lanes = 10;
     private readonly Lock _gate = new();
@@ -21,6 +21,7 @@ internal sealed class ClaimFloors
     private readonly long[] _pos = Filled(long.MinValue);
     private readonly long _interval;
     private long _fullAt = long.MinValue;
+    private long _lowered;
 
     /// <param name="pollInterval">The fallback poll: at least this often a claim starts from the start again.</param>
     public ClaimFloors(TimeSpan pollInterval) => _interval = (long)pollInterval.TotalMilliseconds;
@@ -34,18 +35,26 @@ internal sealed class ClaimFloors
             if (_fullAt == long.MinValue || now - _fullAt >= _interval)
             {
                 _fullAt = now;
-                return None;
+                return None with { Epoch = _lowered };
             }
 
-            return new Bounds((long[])_ready.Clone(), (long[])_pos.Clone());
+            return new Bounds((long[])_ready.Clone(), (long[])_pos.Clone(), _lowered, Full: false);
         }
     }
 
-    /// <summary>Raises each lane's floor to the last row claimed there (concurrent claims: a floor never falls).</summary>
-    public void Raise(List<Buffered> rows)
+    /// <summary>
+    /// Raises each lane's floor to the last row claimed there by a claim that began with <paramref name="from"/>
+    /// (concurrent claims: a floor never falls), unless this replica committed messages since it began.
+    /// </summary>
+    public void Raise(List<Buffered> rows, Bounds from)
     {
         lock (_gate)
         {
+            if (from.Epoch != _lowered)
+            {
+                return; // A row committed meanwhile may lie below what that claim took: the next claim raises.
+            }
+
             foreach (var r in rows)
             {
                 var lane = r.Message.Priority;
@@ -58,11 +67,28 @@ internal sealed class ClaimFloors
         }
     }
 
+    /// <summary>
+    /// This replica committed messages: their lanes' floors fall to below them (a message's ready time is taken when
+    /// it is made, so a commit can land below rows claimed before it), and claims under way do not raise them.
+    /// </summary>
+    public void Lower(IEnumerable<(int Lane, long ReadyAt)> committed)
+    {
+        lock (_gate)
+        {
+            _lowered++;
+            foreach (var (lane, readyAt) in committed)
+            {
+                if (lane is >= 0 and < Lanes && readyAt <= _ready[lane])
+                {
+                    _ready[lane] = readyAt;
+                    _pos[lane] = long.MinValue;
+                }
+            }
+        }
+    }
+
     private static long[] Filled(long value) => Enumerable.Repeat(value, Lanes).ToArray();
 
     /// <summary>Per priority lane (index = priority), the row a claim starts above.</summary>
-    internal sealed record Bounds(long[] Ready, long[] Pos)
-    {
-        public bool IsNone => ReferenceEquals(this, None);
-    }
+    internal sealed record Bounds(long[] Ready, long[] Pos, long Epoch, bool Full);
 }

@@ -293,12 +293,12 @@ internal sealed partial class PostgresQueueStore : IQueueStore
         var now = ClaimNow;
         var floors = _floors.Next();
         var rows = _storage.Claim(this, stopping, take, now, floors: floors);
-        if (rows.Count == 0 && !floors.IsNone)
+        if (rows.Count == 0 && !floors.Full)
         {
             rows = _storage.Claim(this, stopping, take, now); // Nothing above the floors: from the start.
         }
 
-        _floors.Raise(rows);
+        _floors.Raise(rows, floors);
         if (rows.Count > 0)
         {
             var lowest = rows.Min(r => r.Message.Priority);
