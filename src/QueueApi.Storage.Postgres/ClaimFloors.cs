@@ -9,6 +9,8 @@ namespace QueueApi.Storage.Postgres;
 /// A row can be ready below a floor: a retry coming due, a rescue, a requeue, a replica whose clock is behind, or a
 /// row a concurrent claim locked and then did not keep. So the floors are a hint only: every fallback poll claims
 /// from the start, and so does a claim whose floored attempt found nothing; such a row waits at most one poll.
+/// What this replica commits itself lowers the floors at once (<see cref="Lower"/>): strict priorities within a
+/// replica hold as before.
 /// </remarks>
 internal sealed class ClaimFloors
 {
