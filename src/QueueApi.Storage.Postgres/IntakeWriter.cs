@@ -123,6 +123,7 @@ internal sealed partial class IntakeWriter : IDisposable
             foreach (var group in decided.Where(d => d.Item2 == EnqueueStatus.Accepted).GroupBy(d => d.Item1.Store))
             {
                 var fresh = group.SelectMany(d => d.Item1.Fresh).ToList();
+                group.Key.LowerFloors(fresh);
                 var now = _time.GetUtcNow().UtcTicks;
                 var due = fresh.Where(m => m.DueAtTicks > now).Select(m => m.DueAtTicks).DefaultIfEmpty(0).Min();
                 group.Key.Committed(fresh.Min(m => m.Priority), fresh.Max(m => m.Priority), due);

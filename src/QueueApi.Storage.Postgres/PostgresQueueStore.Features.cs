@@ -86,6 +86,10 @@ internal sealed partial class PostgresQueueStore
         }
     }
 
+    /// <summary>This replica committed these messages to the queue (before their senders hear so): see <see cref="ClaimFloors.Lower"/>.</summary>
+    internal void LowerFloors(List<QueueMessage> committed) =>
+        _floors.Lower(committed.Select(m => (m.Priority, Math.Max(m.EnqueuedAtTicks, m.DueAtTicks))));
+
     /// <summary>Stops the due-time timer (the storage is being disposed).</summary>
     internal void StopTimer()
     {

@@ -15,6 +15,7 @@ internal sealed partial class PostgresQueueStore : IQueueStore
 {
     private readonly PostgresStorage _storage;
     private readonly ClaimBuffer _buffer = new();
+    private readonly ClaimFloors _floors;
     private readonly ConcurrentDictionary<QueueMessage, Claim> _claims = new(SameMessage.Instance);
     private readonly object _gate = new();
     private int _version;
@@ -30,6 +31,7 @@ internal sealed partial class PostgresQueueStore : IQueueStore
     public PostgresQueueStore(PostgresStorage storage, string name, QueueOptions options, bool paused)
     {
         _storage = storage;
+        _floors = new ClaimFloors(storage.Options.PollInterval);
         QueueName = name;
         Options = options;
         _paused = paused;
@@ -285,10 +287,18 @@ internal sealed partial class PostgresQueueStore : IQueueStore
         }
     }
 
-    /// <summary>Claims up to <paramref name="take"/> of the best ready messages into the buffer; how many.</summary>
+    /// <summary>Claims up to <paramref name="take"/> of the best ready messages into the buffer (above the floors); how many.</summary>
     private int ClaimInto(bool stopping, int take)
     {
-        var rows = _storage.Claim(this, stopping, take, ClaimNow);
+        var now = ClaimNow;
+        var floors = _floors.Next();
+        var rows = _storage.Claim(this, stopping, take, now, floors: floors);
+        if (rows.Count == 0 && !floors.Full)
+        {
+            rows = _storage.Claim(this, stopping, take, now); // Nothing above the floors: from the start.
+        }
+
+        _floors.Raise(rows, floors);
         if (rows.Count > 0)
         {
             var lowest = rows.Min(r => r.Message.Priority);

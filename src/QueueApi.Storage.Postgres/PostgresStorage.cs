@@ -202,9 +202,10 @@ public sealed partial class PostgresStorage : IMessageStorage, INodeDirectory
     /// <summary>Claims up to <paramref name="limit"/> of the best messages of <paramref name="store"/>'s queue ready at <paramref name="now"/>.</summary>
     /// <remarks>
     /// With <paramref name="putBack"/>, those buffered rows go back first, in the same round trip and transaction, so
-    /// the claim ranks them again with everything stored since they were claimed.
+    /// the claim ranks them again with everything stored since they were claimed. With <paramref name="floors"/>, each
+    /// lane only above its floor.
     /// </remarks>
-    internal List<Buffered> Claim(PostgresQueueStore store, bool stopping, int limit, long now, long[]? putBack = null, int above = -1)
+    internal List<Buffered> Claim(PostgresQueueStore store, bool stopping, int limit, long now, long[]? putBack = null, int above = -1, ClaimFloors.Bounds? floors = null)
     {
         using var conn = Db.OpenConnection();
         using var tx = putBack is { Length: > 0 } ? conn.BeginTransaction() : null;
@@ -214,7 +215,8 @@ public sealed partial class PostgresStorage : IMessageStorage, INodeDirectory
             batch.BatchCommands.Add(Postgres.Sql.BatchCommand(Sql.Features.PutBack, NodeId, putBack!));
         }
 
-        batch.BatchCommands.Add(Postgres.Sql.BatchCommand(Sql.Claim, NodeId, store.QueueName, now, limit, stopping, store.Options.PriorityAging.Ticks, above));
+        batch.BatchCommands.Add(Postgres.Sql.BatchCommand(Sql.Claim, NodeId, store.QueueName, now, limit, stopping, store.Options.PriorityAging.Ticks, above,
+            (floors ?? ClaimFloors.None).Ready, (floors ?? ClaimFloors.None).Pos));
         using var r = batch.ExecuteReader();
         var rows = new List<Buffered>();
         while (r.Read())

@@ -19,7 +19,8 @@ internal sealed class Sql(string s)
     /// effective priority falls as ready_at rises, so the best rows are among the first $4 of each priority's index
     /// lane (ten short index scans, each locking SKIP LOCKED), of which the best $4 are kept and the rest unlocked
     /// at the statement's end. $5: only messages this replica accepted (a stopping replica drains its own). $7: only
-    /// those whose effective priority is above it (-1: any).
+    /// those whose effective priority is above it (-1: any). $8, $9: per lane (index priority + 1), the (ready_at, pos)
+    /// the lane is scanned above (<see cref="ClaimFloors"/>; the least bigint: from the start), an index condition.
     /// </summary>
     public readonly string Claim = $"""
         WITH c AS (
@@ -28,6 +29,7 @@ internal sealed class Sql(string s)
                             CASE WHEN $6 > 0 THEN least(9, priority + greatest(0, $3 - ready_at) / $6) ELSE priority END AS eff
                      FROM {s}.messages
                      WHERE queue = $2 AND status = 0 AND priority = p AND ready_at <= $3
+                       AND (ready_at, pos) > (($8::bigint[])[p + 1], ($9::bigint[])[p + 1])
                        AND (next_attempt_at IS NULL OR next_attempt_at <= $3) AND (NOT $5 OR origin = $1)
                      ORDER BY ready_at, pos LIMIT $4 FOR UPDATE SKIP LOCKED) l
             WHERE l.eff > $7

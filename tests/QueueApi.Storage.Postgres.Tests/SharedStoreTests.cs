@@ -202,6 +202,34 @@ public sealed class SharedStoreTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task AMessagePutBackBelowWhereTheLastClaimEndedIsClaimedAgainWhileNewerMessagesKeepArriving()
+    {
+        var store = Replica().Open("q", Queue);
+        var slot = new WorkerSlot(0, "q-1");
+        var (first, second) = (Message(), Message());
+        Assert.Equal(EnqueueStatus.Accepted, await store.EnqueueBatchAsync([first, second], TestContext.Current.CancellationToken));
+        Assert.True(store.TryClaimNow(slot, out var taken)); // one claim takes both: the floor is now above the first
+        Assert.Equal(first.Id, taken!.Id);
+        store.Release(taken, slot, "put back");
+        store.Counts(); // the release is written: the first is ready again, below the floor
+
+        // Every floored claim finds a newer message; only the claim from the start (each fallback poll) finds the first.
+        var seen = new List<string>();
+        for (var i = 0; i < 10_000 && !seen.Contains(first.Id); i++)
+        {
+            Assert.Equal(EnqueueStatus.Accepted, await store.EnqueueAsync(Message(), TestContext.Current.CancellationToken));
+            Assert.Equal(TakeResult.Taken, store.TryClaim(slot, out var m, Timeout, TestContext.Current.CancellationToken));
+            store.Processing(m!, slot, DateTimeOffset.UtcNow);
+            store.AttemptStarted(m!, slot);
+            store.Finish(m!, slot, MessageStatus.Succeeded, null, DateTimeOffset.UtcNow.UtcTicks);
+            seen.Add(m!.Id);
+        }
+
+        Assert.Contains(first.Id, seen);
+        Assert.Contains(second.Id, seen);
+    }
+
     private static QueueMessage Message()
     {
         var now = DateTimeOffset.UtcNow;
