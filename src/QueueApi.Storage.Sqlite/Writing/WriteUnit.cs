@@ -40,30 +40,34 @@ internal sealed class WriteUnit
     /// </summary>
     public async Task<bool> CommittedAsync(TimeSpan wait, Action lateCommit)
     {
-        for (var round = 0; ; round++)
+        var outcome = await WaitOnce(wait).ConfigureAwait(false);
+        if (outcome is null && !TryAbandon())
         {
-            try
+            outcome = await WaitOnce(wait).ConfigureAwait(false); // Taken: its commit is under way.
+            if (outcome is null)
             {
-                await _done.Task.WaitAsync(wait).ConfigureAwait(false);
-                return true;
+                _ = _done.Task.ContinueWith(_ => lateCommit(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             }
-            catch (SqliteStorageException)
-            {
-                return false;
-            }
-            catch (TimeoutException) when (round == 0 && !TryAbandon())
-            {
-                // Taken: its commit is under way; wait once more.
-            }
-            catch (TimeoutException)
-            {
-                if (round > 0)
-                {
-                    _ = _done.Task.ContinueWith(_ => lateCommit(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-                }
+        }
 
-                return false;
-            }
+        return outcome == true;
+    }
+
+    /// <summary>True once committed, false once failed, null if still pending after <paramref name="wait"/>.</summary>
+    private async Task<bool?> WaitOnce(TimeSpan wait)
+    {
+        try
+        {
+            await _done.Task.WaitAsync(wait).ConfigureAwait(false);
+            return true;
+        }
+        catch (SqliteStorageException)
+        {
+            return false;
+        }
+        catch (TimeoutException)
+        {
+            return null;
         }
     }
 
