@@ -25,14 +25,13 @@ internal sealed partial class IntakeWriter : IDisposable
     private readonly ConcurrentQueue<Request> _requests = new();
     private readonly ManualResetEventSlim _signal = new();
     private readonly CancellationTokenSource _stop = new();
-    private readonly Thread _thread;
-
-    /// <summary>Its named background thread, watched by the engine's supervisor.</summary>
-    internal Thread Thread => _thread;
     private readonly Action<bool> _healthy;
 
     private readonly Func<bool> _flushReports;
     private readonly TimeProvider _time;
+
+    /// <summary>Its named background thread, watched by the engine's supervisor.</summary>
+    internal Thread Thread { get; }
 
     public IntakeWriter(NpgsqlDataSource db, Sql sql, long node, string channel, TimeProvider time, ILogger logger, Action<bool> healthy, Func<bool> flushReports)
     {
@@ -44,8 +43,8 @@ internal sealed partial class IntakeWriter : IDisposable
         _channel = channel;
         _logger = logger;
         _healthy = healthy;
-        _thread = new Thread(Run) { Name = "queueapi postgres intake", IsBackground = true };
-        _thread.Start();
+        Thread = new Thread(Run) { Name = "queueapi postgres intake", IsBackground = true };
+        Thread.Start();
     }
 
     public Task<EnqueueStatus> Submit(PostgresQueueStore store, IReadOnlyList<QueueMessage> messages)
@@ -64,7 +63,7 @@ internal sealed partial class IntakeWriter : IDisposable
     {
         _stop.Cancel();
         _signal.Set();
-        _thread.Join(TimeSpan.FromSeconds(5));
+        Thread.Join(TimeSpan.FromSeconds(5));
         // Anything still waiting is answered, never left hanging.
         while (_requests.TryDequeue(out var r))
         {

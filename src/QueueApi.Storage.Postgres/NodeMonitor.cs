@@ -13,17 +13,16 @@ internal sealed partial class NodeMonitor : IDisposable
     private readonly PostgresStorage _storage;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
-    private readonly Thread _thread;
 
     /// <summary>Its named background thread, watched by the engine's supervisor.</summary>
-    internal Thread Thread => _thread;
+    internal Thread Thread { get; }
 
     public NodeMonitor(PostgresStorage storage, ILogger logger)
     {
         _storage = storage;
         _logger = logger;
-        _thread = new Thread(Run) { Name = "queueapi postgres node", IsBackground = true };
-        _thread.Start();
+        Thread = new Thread(Run) { Name = "queueapi postgres node", IsBackground = true };
+        Thread.Start();
     }
 
     /// <summary>Puts back the claims of dead replicas, exactly once whoever else tries at the same time.</summary>
@@ -44,7 +43,7 @@ internal sealed partial class NodeMonitor : IDisposable
     public void Dispose()
     {
         _stop.Cancel();
-        _thread.Join(TimeSpan.FromSeconds(5));
+        Thread.Join(TimeSpan.FromSeconds(5));
     }
 
     private void Run()

@@ -32,11 +32,10 @@ internal sealed partial class OutcomeWriter : IDisposable
     private readonly ManualResetEventSlim _signal = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly Dictionary<PostgresQueueStore, long> _lastPrune = [];
-    private readonly Thread _thread;
+    private readonly Action<bool> _healthy;
 
     /// <summary>Its named background thread, watched by the engine's supervisor.</summary>
-    internal Thread Thread => _thread;
-    private readonly Action<bool> _healthy;
+    internal Thread Thread { get; }
 
     public OutcomeWriter(NpgsqlDataSource db, Sql sql, long node, ILogger logger, Action<bool> healthy)
     {
@@ -45,8 +44,8 @@ internal sealed partial class OutcomeWriter : IDisposable
         _node = node;
         _logger = logger;
         _healthy = healthy;
-        _thread = new Thread(Run) { Name = "queueapi postgres outcomes", IsBackground = true };
-        _thread.Start();
+        Thread = new Thread(Run) { Name = "queueapi postgres outcomes", IsBackground = true };
+        Thread.Start();
     }
 
     public void Add(Report report)
@@ -78,7 +77,7 @@ internal sealed partial class OutcomeWriter : IDisposable
         Flush(TimeSpan.FromSeconds(3));
         _stop.Cancel();
         _signal.Set();
-        _thread.Join(TimeSpan.FromSeconds(5));
+        Thread.Join(TimeSpan.FromSeconds(5));
     }
 
     private void Run()
