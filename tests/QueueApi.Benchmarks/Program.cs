@@ -8,7 +8,7 @@ using QueueApi.Benchmarks;
 // recurring (10,000 schedules due in one second against a plain batch), priorities (mixed against the default lane), or all;
 // host: the service with the bare route the HTTP ingress benchmark (ingress/run.sh) measures against;
 // postgres: the PostgreSQL store end to end, claim and complete per replica (needs a server, see PostgresThroughput.cs);
-// recurring-postgres [N]: N schedules (2,000) due in one second on the PostgreSQL stores, 1 and 3 replicas (PostgresScheduleBurst.cs);
+// recurring-postgres [N]: N schedules (10,000) due in one second on the PostgreSQL stores, 1 and 3 replicas (PostgresScheduleBurst.cs);
 // recurring-sqlite [N]: N schedules (10,000) due in one second on the SQLite stores, the default (SqliteScheduleBurst.cs).
 var mode = args.Length > 0 ? args[0].ToLowerInvariant() : "handoff";
 var rest = args.Skip(1).ToArray();

@@ -116,6 +116,36 @@ public sealed class PostgresScheduleStoreTests : IDisposable
         Assert.Equal("m1", (await store.GetAsync("s", Ct))!.LastRun!.MessageId);
     }
 
+    /// <summary>The batched claim and record do what the single ones do: note pending runs, honour the unique key, close runs.</summary>
+    [Fact]
+    public async Task ManyClaimsNotePendingRunsAndManyRecordsCloseThem()
+    {
+        var a = _replicas.Open();
+        var b = _replicas.Open();
+        foreach (var name in new[] { "x", "y", "z" })
+        {
+            await a.Store.PutAsync(SchedulerFixture.Definition("* * * * *", name: name), T0, Ct);
+        }
+
+        // z's 00:01 ran before (its cursor then moved back by hand): the unique run key refuses it again.
+        Assert.True(await a.Store.TryClaimAsync("z", T0, T0.AddMinutes(1), new PendingRun("z", T0.AddMinutes(1), "z0"), Ct));
+        await a.Store.RecordRunAsync("z", new ScheduleRun(T0.AddMinutes(1), T0.AddMinutes(1), "z0"), Ct);
+        Assert.True(await a.Store.TryAdvanceAsync("z", T0.AddMinutes(1), T0, Ct));
+
+        var won = await a.Store.TryClaimManyAsync(
+            [new("x", T0, T0.AddMinutes(1), new PendingRun("x", T0.AddMinutes(1), "x1")), new("y", T0, T0.AddMinutes(1), null),
+             new("z", T0, T0.AddMinutes(1), new PendingRun("z", T0.AddMinutes(1), "z1"))], Ct);
+
+        Assert.Equal([true, true, false], won);
+        Assert.Equal(["x1"], (await a.Store.AdoptPendingRunsAsync(Ct)).Select(r => r.MessageId)); // noted, and this replica's own
+        Assert.Empty(await b.Store.AdoptPendingRunsAsync(Ct));
+
+        await a.Store.RecordRunsAsync([("x", new ScheduleRun(T0.AddMinutes(1), T0.AddMinutes(1), "x1")), ("y", new ScheduleRun(null, T0.AddMinutes(1), "y1"))], Ct);
+
+        Assert.Empty(await a.Store.AdoptPendingRunsAsync(Ct));
+        Assert.Equal(["x1", "y1", "z0"], (await a.Store.ListAsync(Ct)).Select(s => s.LastRun!.MessageId));
+    }
+
     [Fact]
     public async Task AnOlderRunFinishedLateDoesNotHideTheLastOne()
     {

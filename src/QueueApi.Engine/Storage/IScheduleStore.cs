@@ -50,14 +50,36 @@ public interface IScheduleStore
     TimeSpan? RefreshInterval => null;
 
     /// <summary>
-    /// How many schedules a scheduler may serve at once in a pass. A store behind round trips (a database) serves
-    /// many at once, so a burst of occurrences overlaps its waits and its enqueues share commits; 1: one at a time.
+    /// Several claims in one step: a store behind round trips or commits makes them one statement or one transaction,
+    /// so a burst of occurrences due together costs a few writes, not one per schedule. Each claim is still decided
+    /// alone, as <see cref="TryClaimAsync"/> decides it; the answers are in the claims' order. A failure fails them all.
     /// </summary>
-    int ConcurrentServes => 1;
+    async ValueTask<IReadOnlyList<bool>> TryClaimManyAsync(IReadOnlyList<ScheduleClaim> claims, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(claims);
+        var won = new bool[claims.Count];
+        for (var i = 0; i < won.Length; i++)
+        {
+            var c = claims[i];
+            won[i] = await TryClaimAsync(c.Name, c.Expected, c.Cursor, c.Pending, cancellationToken).ConfigureAwait(false);
+        }
+
+        return won;
+    }
 
     /// <summary>
     /// Records what the schedule's last run did (the message it enqueued, or why it could not); for an occurrence it
     /// also closes its pending run. A shared store keeps the latest occurrence's run when an older one finishes late.
     /// </summary>
     ValueTask RecordRunAsync(string name, ScheduleRun run, CancellationToken cancellationToken);
+
+    /// <summary><see cref="RecordRunAsync"/> for several schedules in one step (one statement or one transaction).</summary>
+    async ValueTask RecordRunsAsync(IReadOnlyList<(string Name, ScheduleRun Run)> runs, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(runs);
+        foreach (var (name, run) in runs)
+        {
+            await RecordRunAsync(name, run, cancellationToken).ConfigureAwait(false);
+        }
+    }
 }

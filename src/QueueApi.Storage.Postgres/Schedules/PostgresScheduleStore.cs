@@ -38,12 +38,6 @@ public sealed class PostgresScheduleStore : IScheduleStore
     /// <summary>Other replicas' changes reach this one's scheduler within the storage's fallback poll.</summary>
     public TimeSpan? RefreshInterval => _storage.Options.PollInterval;
 
-    /// <summary>
-    /// Schedules due together are served 16 at a time: their round trips overlap, and their messages meet in the
-    /// intake's group commit. Well inside Npgsql's pool (100 connections by default).
-    /// </summary>
-    public int ConcurrentServes => 16;
-
     public ValueTask<IReadOnlyList<StoredSchedule>> ListAsync(CancellationToken cancellationToken) =>
         ReadAsync<IReadOnlyList<StoredSchedule>>(_sql.List, [], cancellationToken, async r =>
         {
@@ -91,6 +85,32 @@ public sealed class PostgresScheduleStore : IScheduleStore
                 return r.GetInt32(0) == 1 && (pending is null || r.GetInt32(1) == 1);
             });
 
+    /// <summary>All the claims in one statement (one round trip), each decided alone as <see cref="TryClaimAsync"/> decides it.</summary>
+    public ValueTask<IReadOnlyList<bool>> TryClaimManyAsync(IReadOnlyList<ScheduleClaim> claims, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(claims);
+        if (claims.Count == 0)
+        {
+            return new([]);
+        }
+
+        return ReadAsync<IReadOnlyList<bool>>(
+            _sql.ClaimMany,
+            [claims.Select(c => c.Name).ToArray(), claims.Select(c => c.Expected.UtcTicks).ToArray(), claims.Select(c => c.Cursor.UtcTicks).ToArray(),
+             claims.Select(c => c.Pending?.Occurrence.UtcTicks).ToArray(), _storage.NodeId, claims.Select(c => c.Pending?.MessageId).ToArray()],
+            cancellationToken,
+            async r =>
+            {
+                var won = new bool[claims.Count];
+                while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    won[r.GetInt64(0) - 1] = r.GetBoolean(1);
+                }
+
+                return won;
+            });
+    }
+
     public async ValueTask<IReadOnlyList<PendingRun>> AdoptPendingRunsAsync(CancellationToken cancellationToken)
     {
         if (Environment.TickCount64 >= Interlocked.Read(ref _nextPrune))
@@ -121,6 +141,25 @@ public sealed class PostgresScheduleStore : IScheduleStore
         await RunAsync(async conn =>
         {
             using var cmd = Sql.Command(conn, _sql.Record, null, name, run.Occurrence?.UtcTicks, run.At.UtcTicks, run.MessageId, run.Error);
+            return await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }).ConfigureAwait(false);
+    }
+
+    /// <summary>All the runs in one statement (one round trip).</summary>
+    public async ValueTask RecordRunsAsync(IReadOnlyList<(string Name, ScheduleRun Run)> runs, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(runs);
+        if (runs.Count == 0)
+        {
+            return;
+        }
+
+        await RunAsync(async conn =>
+        {
+            using var cmd = Sql.Command(
+                conn, _sql.RecordMany, null,
+                runs.Select(r => r.Name).ToArray(), runs.Select(r => r.Run.Occurrence?.UtcTicks).ToArray(), runs.Select(r => r.Run.At.UtcTicks).ToArray(),
+                runs.Select(r => r.Run.MessageId).ToArray(), runs.Select(r => r.Run.Error).ToArray());
             return await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }).ConfigureAwait(false);
     }

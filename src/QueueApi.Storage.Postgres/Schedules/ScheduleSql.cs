@@ -86,6 +86,24 @@ internal sealed class ScheduleSql(string s)
         """;
 
     /// <summary>
+    /// <see cref="Claim"/> for many schedules at once: arrays of names $1, expected cursors $2, new cursors $3, occurrences
+    /// $4 (null: none fires) and planned ids $6, node $5. One row per claim, by its position: (position, won). The
+    /// names are distinct (one claim per schedule), so each row is updated at most once. The rows are locked in name
+    /// order first (<c>l</c>): replicas claiming overlapping chunks at once wait for each other, never deadlock.
+    /// </summary>
+    public readonly string ClaimMany = $"""
+        WITH i AS (SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $6::text[]) WITH ORDINALITY
+                   AS i(name, expected, cursor, occurrence, planned_id, n)),
+        l AS (SELECT s.name FROM {s}.schedules s JOIN i ON s.name = i.name AND s.cursor = i.expected ORDER BY s.name COLLATE "C" FOR UPDATE OF s),
+        c AS (UPDATE {s}.schedules s SET cursor = i.cursor FROM l, i WHERE s.name = l.name AND i.name = l.name AND s.cursor = i.expected RETURNING s.name),
+        r AS (INSERT INTO {s}.schedule_runs (schedule, occurrence, node, planned_id)
+              SELECT i.name, i.occurrence, $5::bigint, i.planned_id FROM i JOIN c ON c.name = i.name WHERE i.occurrence IS NOT NULL
+              ON CONFLICT (schedule, occurrence) DO NOTHING RETURNING schedule)
+        SELECT i.n, c.name IS NOT NULL AND (i.occurrence IS NULL OR r.schedule IS NOT NULL)
+        FROM i LEFT JOIN c ON c.name = i.name LEFT JOIN r ON r.schedule = i.name
+        """;
+
+    /// <summary>
     /// Takes over the pending runs of replicas that stopped or fell silent past the lease ($2), and this replica's own
     /// left by a failed pass; the row lock makes each one adopted by exactly one replica.
     /// </summary>
@@ -103,6 +121,16 @@ internal sealed class ScheduleSql(string s)
             WHERE name = $1 AND ($2::bigint IS NULL OR last_occurrence IS NULL OR last_occurrence <= $2) RETURNING 1)
         UPDATE {s}.schedule_runs SET finished_at = now(), message_id = $4, error = $5
         WHERE schedule = $1 AND occurrence = $2 AND finished_at IS NULL
+        """;
+
+    /// <summary><see cref="Record"/> for many runs at once: arrays of names, occurrences, times, message ids and errors.</summary>
+    public readonly string RecordMany = $"""
+        WITH i AS (SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[]) AS i(name, occurrence, at, message_id, error)),
+        u AS (
+            UPDATE {s}.schedules s SET last_occurrence = i.occurrence, last_at = i.at, last_message_id = i.message_id, last_error = i.error
+            FROM i WHERE s.name = i.name AND (i.occurrence IS NULL OR s.last_occurrence IS NULL OR s.last_occurrence <= i.occurrence) RETURNING 1)
+        UPDATE {s}.schedule_runs r SET finished_at = now(), message_id = i.message_id, error = i.error
+        FROM i WHERE r.schedule = i.name AND r.occurrence = i.occurrence AND r.finished_at IS NULL
         """;
 
     public readonly string Prune = $"DELETE FROM {s}.schedule_runs WHERE finished_at < now() - interval '1 day'";

@@ -13,9 +13,9 @@ namespace QueueApi.Storage.Sqlite.Schedules;
 /// <remarks>
 /// A file of its own because the message database is held by one process and written by one group-commit thread;
 /// schedules change rarely and are read once per occurrence, so plain pooled connections suffice here. A burst of
-/// occurrences is served many at once (<see cref="ConcurrentServes"/>), and the claims and run records waiting at
-/// the same moment are written in one transaction (<see cref="Grouped"/>): each claim's compare-and-set is still
-/// decided alone, inside it, and reported only once it is committed. Commits are pressed onto the disk as hard as
+/// occurrences comes as one call of many claims and one of many run records, each written in one transaction; and
+/// the single claims and records waiting at the same moment share one too (<see cref="Grouped"/>). Each claim's
+/// compare-and-set is still decided alone, inside it, and reported only once it is committed. Commits are pressed onto the disk as hard as
 /// the message database's (<see cref="SqliteSynchronous"/>).
 /// </remarks>
 public sealed class SqliteScheduleStore : IScheduleStore
@@ -47,9 +47,6 @@ public sealed class SqliteScheduleStore : IScheduleStore
     public static string BesideDatabase(string databasePath) => Path.ChangeExtension(databasePath, ".schedules.db");
 
     public string FilePath { get; }
-
-    /// <summary>Many at once: their enqueues share the message database's commits, their claims and records this file's.</summary>
-    public int ConcurrentServes => 16;
 
     public ValueTask<IReadOnlyList<StoredSchedule>> ListAsync(CancellationToken cancellationToken)
     {
@@ -103,35 +100,57 @@ public sealed class SqliteScheduleStore : IScheduleStore
     }
 
     public ValueTask<bool> TryAdvanceAsync(string name, DateTimeOffset expected, DateTimeOffset cursor, CancellationToken cancellationToken) =>
-        new(Grouped(
-            "UPDATE schedules SET cursor = $new WHERE name = $name AND cursor = $expected",
-            [("$new", cursor.UtcTicks), ("$name", name), ("$expected", expected.UtcTicks)]) == 1);
+        new(Grouped([Advance(name, expected, cursor)])[0] == 1);
+
+    public ValueTask<IReadOnlyList<bool>> TryClaimManyAsync(IReadOnlyList<ScheduleClaim> claims, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(claims);
+        var rows = Grouped([.. claims.Select(c => Advance(c.Name, c.Expected, c.Cursor))]);
+        return new(Array.ConvertAll(rows, n => n == 1));
+    }
 
     public ValueTask RecordRunAsync(string name, ScheduleRun run, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(run);
-        Grouped(
-            "UPDATE schedules SET last_occurrence = $occ, last_at = $at, last_message_id = $id, last_error = $error WHERE name = $name",
-            [("$occ", run.Occurrence?.UtcTicks), ("$at", run.At.UtcTicks), ("$id", run.MessageId), ("$error", run.Error), ("$name", name)]);
+        Grouped([Record(name, run)]);
         return ValueTask.CompletedTask;
     }
 
+    public ValueTask RecordRunsAsync(IReadOnlyList<(string Name, ScheduleRun Run)> runs, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(runs);
+        Grouped([.. runs.Select(r => Record(r.Name, r.Run))]);
+        return ValueTask.CompletedTask;
+    }
+
+    private static GroupedWrite Advance(string name, DateTimeOffset expected, DateTimeOffset cursor) => new(
+        "UPDATE schedules SET cursor = $new WHERE name = $name AND cursor = $expected",
+        [("$new", cursor.UtcTicks), ("$name", name), ("$expected", expected.UtcTicks)]);
+
+    private static GroupedWrite Record(string name, ScheduleRun run) => new(
+        "UPDATE schedules SET last_occurrence = $occ, last_at = $at, last_message_id = $id, last_error = $error WHERE name = $name",
+        [("$occ", run.Occurrence?.UtcTicks), ("$at", run.At.UtcTicks), ("$id", run.MessageId), ("$error", run.Error), ("$name", name)]);
+
     /// <summary>
-    /// Runs one statement in a transaction with every other statement waiting at that moment (whoever gets the
-    /// commit gate writes them all), and returns its row count once that transaction is committed. A failed
+    /// Runs the statements in a transaction with every other statement waiting at that moment (whoever gets the
+    /// commit gate writes them all), and returns their row counts once that transaction is committed. A failed
     /// transaction fails each of its statements: no claim counts that was not stored.
     /// </summary>
-    private int Grouped(string sql, (string Name, object? Value)[] parameters)
+    private int[] Grouped(GroupedWrite[] writes)
     {
-        var write = new GroupedWrite(sql, parameters);
+        if (writes.Length == 0)
+        {
+            return [];
+        }
+
         lock (_waiting)
         {
-            _waiting.Add(write);
+            _waiting.AddRange(writes);
         }
 
         lock (_commit)
         {
-            if (!write.Done)
+            if (!writes[^1].Done)
             {
                 List<GroupedWrite> group;
                 lock (_waiting)
@@ -144,19 +163,34 @@ public sealed class SqliteScheduleStore : IScheduleStore
             }
         }
 
-        return write.Error is { } error ? throw new SqliteStorageException("The schedule store could not write.", error) : write.Rows;
+        return writes.FirstOrDefault(w => w.Error is not null)?.Error is { } error
+            ? throw new SqliteStorageException("The schedule store could not write.", error)
+            : Array.ConvertAll(writes, w => w.Rows);
     }
 
     private void Commit(List<GroupedWrite> group)
     {
+        // One prepared command per distinct statement: a burst's thousands of claims differ only in their values.
+        var commands = new Dictionary<string, SqliteCommand>(StringComparer.Ordinal);
         try
         {
             using var c = Open();
             using var tx = c.BeginTransaction(deferred: false); // Takes the write lock at once: no upgrade to fail midway.
             foreach (var write in group)
             {
-                using var cmd = Command(c, write.Sql, write.Parameters);
-                cmd.Transaction = tx;
+                if (!commands.TryGetValue(write.Sql, out var cmd))
+                {
+                    cmd = Command(c, write.Sql, write.Parameters);
+                    cmd.Transaction = tx;
+                    cmd.Prepare();
+                    commands[write.Sql] = cmd;
+                }
+
+                for (var i = 0; i < write.Parameters.Length; i++)
+                {
+                    cmd.Parameters[i].Value = write.Parameters[i].Value ?? DBNull.Value;
+                }
+
                 write.Rows = cmd.ExecuteNonQuery();
             }
 
@@ -167,6 +201,13 @@ public sealed class SqliteScheduleStore : IScheduleStore
 #pragma warning restore CA1031
         {
             group.ForEach(w => w.Error = ex);
+        }
+        finally
+        {
+            foreach (var cmd in commands.Values)
+            {
+                cmd.Dispose();
+            }
         }
 
         group.ForEach(w => w.Done = true);

@@ -63,6 +63,41 @@ public abstract class ScheduleStoreContractTests
         Assert.Equal(T0.AddMinutes(1), (await store.GetAsync("s", Ct))!.Cursor);
     }
 
+    /// <summary>A batch of claims is decided claim by claim, answered in order, and moves only the winners' cursors.</summary>
+    [Fact]
+    public async Task ManyClaimsAtOnceAreEachDecidedAloneAndAnsweredInOrder()
+    {
+        var store = OpenStore();
+        foreach (var name in new[] { "a", "b", "c" })
+        {
+            await store.PutAsync(SchedulerFixture.Definition("* * * * *", name: name), T0, Ct);
+        }
+
+        Assert.True(await store.TryAdvanceAsync("b", T0, T0.AddMinutes(1), Ct)); // another scheduler took b's first
+
+        var won = await store.TryClaimManyAsync(
+            [new("a", T0, T0.AddMinutes(1), null), new("b", T0, T0.AddMinutes(1), null), new("nope", T0, T0.AddMinutes(1), null), new("c", T0, T0.AddMinutes(2), null)], Ct);
+
+        Assert.Equal([true, false, false, true], won);
+        Assert.Equal([T0.AddMinutes(1), T0.AddMinutes(1), T0.AddMinutes(2)], (await store.ListAsync(Ct)).Select(s => s.Cursor));
+        Assert.Empty(await store.TryClaimManyAsync([], Ct));
+    }
+
+    [Fact]
+    public async Task ManyRunsAtOnceAreEachRecorded()
+    {
+        var store = OpenStore();
+        await store.PutAsync(SchedulerFixture.Definition("* * * * *", name: "a"), T0, Ct);
+        await store.PutAsync(SchedulerFixture.Definition("* * * * *", name: "b"), T0, Ct);
+
+        await store.RecordRunsAsync([("a", new ScheduleRun(T0.AddMinutes(1), T0.AddMinutes(1), "m1")), ("b", new ScheduleRun(T0.AddMinutes(1), T0.AddMinutes(1), null, "Queue 'q' refused the message: Full."))], Ct);
+        await store.RecordRunsAsync([], Ct);
+
+        Assert.Equal(
+            [new ScheduleRun(T0.AddMinutes(1), T0.AddMinutes(1), "m1"), new ScheduleRun(T0.AddMinutes(1), T0.AddMinutes(1), null, "Queue 'q' refused the message: Full.")],
+            (await store.ListAsync(Ct)).Select(s => s.LastRun));
+    }
+
     [Fact]
     public async Task RunsAreRecordedAndADeletedScheduleIsGone()
     {

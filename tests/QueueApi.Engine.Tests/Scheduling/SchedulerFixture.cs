@@ -13,11 +13,11 @@ namespace QueueApi.Engine.Tests.Scheduling;
 /// </summary>
 public sealed class SchedulerFixture : IDisposable
 {
-    public SchedulerFixture(FakeTimeProvider time, IScheduleStore? store = null, TimeSpan? grace = null)
+    public SchedulerFixture(FakeTimeProvider time, IScheduleStore? store = null, TimeSpan? grace = null, Action<QueueOptions>? queue = null)
     {
         Time = time;
         Store = store ?? new MemoryScheduleStore();
-        Engine = TestEngine.Create(DelegateHandler.Ok(), time: time);
+        Engine = TestEngine.Create(DelegateHandler.Ok(), queue, time: time);
         Scheduler = new Scheduler(Store, Engine, time, new SchedulerOptions { MisfireGrace = grace ?? TimeSpan.FromMinutes(1) }, NullLogger.Instance);
     }
 
