@@ -187,14 +187,45 @@ public sealed class SqliteQueueStoreTests : IDisposable
         Assert.True(c.Balanced);
     }
 
+    /// <summary>Over capacity at start-up, what is loaded is what a claim would take first: highest effective priority.</summary>
+    [Theory]
+    [InlineData(0)] // strict priority
+    [InlineData(60)] // aging: an old low-priority message has risen above newer default ones
+    public async Task AQueueLargerThanItsCapacityLoadsTheMostUrgentFirst(int agingSeconds)
+    {
+        var aging = TimeSpan.FromSeconds(agingSeconds);
+        using (var storage = Storage())
+        {
+            var store = storage.Open("q", new QueueOptions { Capacity = 10, PriorityAging = aging });
+            await store.EnqueueAsync(NewMessage("\"old low\"", priority: 1), TestContext.Current.CancellationToken);
+            _time.Advance(TimeSpan.FromMinutes(10)); // 1 + 10 steps of 60 s: effective 9 under aging
+            foreach (var (payload, priority) in new[] { ("\"a\"", 5), ("\"urgent\"", 8), ("\"b\"", 5), ("\"c\"", 5) })
+            {
+                await store.EnqueueAsync(NewMessage(payload, priority), TestContext.Current.CancellationToken);
+            }
+        }
+
+        using var reopened = Storage();
+        var smaller = reopened.Open("q", new QueueOptions { Capacity = 2, PriorityAging = aging });
+
+        var loaded = new List<string>();
+        while (smaller.TryClaimNow(W0, out var m))
+        {
+            loaded.Add(System.Text.Encoding.UTF8.GetString(m!.Payload));
+        }
+
+        Assert.Equal(agingSeconds == 0 ? ["\"urgent\"", "\"a\""] : ["\"old low\"", "\"urgent\""], loaded);
+        Assert.Equal(5, smaller.Counts().Accepted);
+    }
+
     public void Dispose() => _temp.Dispose();
 
     private SqliteStorage Storage() => new(_temp.Options, _temp.Folder, _time);
 
-    private QueueMessage NewMessage(string payload = "{}")
+    private QueueMessage NewMessage(string payload = "{}", int priority = MessagePriority.Default)
     {
         var now = _time.GetUtcNow();
-        return new QueueMessage(MessageId.Next(now), "q", System.Text.Encoding.UTF8.GetBytes(payload), now);
+        return new QueueMessage(MessageId.Next(now), "q", System.Text.Encoding.UTF8.GetBytes(payload), now) { Priority = priority };
     }
 
     private QueueMessage Start(IQueueStore store)

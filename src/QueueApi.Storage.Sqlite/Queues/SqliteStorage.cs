@@ -69,6 +69,9 @@ public sealed class SqliteStorage : IMessageStorage
 
         var ready = new List<QueueMessage>();
         var later = new List<(QueueMessage Message, DateTimeOffset At)>();
+        var stored = _state.CountActive(queueName);
+        // More than fits: the most urgent are loaded, as a claim would take them; the rest wait for a start with room.
+        DateTimeOffset? urgentFirst = stored > options.Capacity ? now : null;
         _state.ReadActive(queueName, options.Capacity, row =>
         {
             var message = new QueueMessage(new MessageKey(row.IdMs, row.IdSeq), queueName, row.Payload, new DateTimeOffset(row.EnqueuedAt, TimeSpan.Zero))
@@ -86,10 +89,10 @@ public sealed class SqliteStorage : IMessageStorage
             {
                 ready.Add(message);
             }
-        });
+        }, urgentFirst, options.PriorityAging);
 
         // Beyond the capacity, messages stay stored (counted as queued) until a start with room loads them.
-        var unloaded = _state.CountActive(queueName) - ready.Count - later.Count;
+        var unloaded = stored - ready.Count - later.Count;
         var baseline = new StoredBaseline(_state.ReadBooks(queueName), ready.Count + later.Count, unloaded);
         var store = new SqliteQueueStore(queueName, options, _writer, baseline, _time);
         for (var i = 0; i < ready.Count; i += ReloadChunk)

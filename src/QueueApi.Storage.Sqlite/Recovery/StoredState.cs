@@ -15,17 +15,22 @@ public sealed class StoredState(SqliteDatabase database) : IDisposable
 
     /// <summary>
     /// Calls <paramref name="each"/> for the queued or retrying messages of the queue, oldest id first, at most
-    /// <paramref name="limit"/> (a queue's capacity: the rest stay stored for a later start).
+    /// <paramref name="limit"/> (a queue's capacity: the rest stay stored for a later start). With
+    /// <paramref name="firstAt"/> (a queue holding more than it can load), the most urgent come first instead: highest
+    /// effective priority at that time (priority plus one per <paramref name="aging"/> waited, at most 9, as a claim
+    /// ranks them), then oldest. Within one priority that is still oldest first, so each lane keeps its order.
     /// </summary>
-    public int ReadActive(string queue, int limit, Action<ActiveRow> each) => Query(
+    public int ReadActive(string queue, int limit, Action<ActiveRow> each, DateTimeOffset? firstAt = null, TimeSpan aging = default) => Query(
         queue,
-        """
+        $"""
         SELECT id_ms, id_seq, payload, status, attempts, crashes, enqueued_at, next_attempt_at, due_at, trace_parent, priority FROM messages
-        WHERE queue = $q AND status IN (0, 1, 2, 8) ORDER BY id_ms, id_seq LIMIT $n
+        WHERE queue = $q AND status IN (0, 1, 2, 8) ORDER BY {(firstAt is null ? "" : Urgency(aging))}id_ms, id_seq LIMIT $n
         """,
         command =>
         {
             command.Parameters.AddWithValue("$n", limit);
+            command.Parameters.AddWithValue("$now", firstAt?.UtcTicks ?? 0);
+            command.Parameters.AddWithValue("$aging", aging.Ticks);
             using var reader = command.ExecuteReader();
             var n = 0;
             while (reader.Read())
@@ -43,6 +48,11 @@ public sealed class StoredState(SqliteDatabase database) : IDisposable
 
             return n;
         });
+
+    // A message waits from its due time if it has one (as the engine ages it), else from its enqueue.
+    private static string Urgency(TimeSpan aging) => aging > TimeSpan.Zero
+        ? "min(9, priority + max(0, ($now - coalesce(due_at, enqueued_at)) / $aging)) DESC, "
+        : "priority DESC, ";
 
     /// <summary>How many queued or retrying messages the queue has stored.</summary>
     public int CountActive(string queue) => Query(
