@@ -29,6 +29,32 @@ public sealed class GroupCommitWriterTests
         Assert.Equal(500, state.ReadBooks("q")[WriteOp.Accepted]);
     }
 
+    /// <summary>
+    /// A flood of batches is cut into groups of a few thousand rows, and a worker's claim joins the next group ahead
+    /// of them: under a full intake the workers still start their messages (they wait for the claim's commit).
+    /// </summary>
+    [Fact]
+    public async Task AClaimIsWrittenAheadOfAFloodOfBatchesWhichIsCutIntoShortGroups()
+    {
+        using var temp = new TempDatabase();
+        using var database = temp.Open();
+        using var writer = new GroupCommitWriter(database);
+        var running = TempDatabase.Message();
+        await writer.Write(WriteOp.Insert(running)).WaitAsync(Bound, TestContext.Current.CancellationToken);
+        using var hold = new ManualResetEventSlim(false);
+        writer.HoldGroups = hold;
+
+        var flood = Enumerable.Range(0, 20).Select(_ => writer.Submit(new WriteUnit([.. Enumerable.Range(0, 1000).Select(_ => WriteOp.Insert(TempDatabase.Message()))]))).ToList();
+        var claim = writer.SubmitAhead(new WriteUnit(WriteOp.Claim(running.IdMs, running.IdSeq, "q", 1, 42, "q-1"), ahead: true));
+        hold.Set();
+        await Task.WhenAll(flood.Select(u => u.Completion).Append(claim.Completion)).WaitAsync(Bound, TestContext.Current.CancellationToken);
+
+        Assert.True(claim.Transaction <= flood.Min(u => u.Transaction), $"claim in transaction {claim.Transaction}, flood from {flood.Min(u => u.Transaction)}");
+        Assert.True(flood.Select(u => u.Transaction).Distinct().Count() >= 4, $"20,000 rows in {flood.Select(u => u.Transaction).Distinct().Count()} groups");
+        using var state = new StoredState(database);
+        Assert.Equal(20_001, state.ReadActive("q", int.MaxValue, _ => { }));
+    }
+
     /// <summary>Single plain inserts are gathered per queue into multi-row statements; the rest of the group keeps its own writes.</summary>
     [Fact]
     public async Task OneGroupOfSingleInsertsIntoTwoQueuesAmongOtherChangesKeepsEveryRowAndTheBooks()

@@ -203,7 +203,7 @@ internal sealed partial class SqliteQueueStore : IQueueStore, IDisposable
         _memory.AttemptStarted(message, worker);
         var key = message.Key;
         var started = message.StartedAt?.UtcTicks ?? _time.GetUtcNow().UtcTicks;
-        var committed = _writer.Write(WriteOp.Claim(key.Ms, key.Seq, QueueName, message.Attempts, started, worker.WorkerId));
+        var committed = _writer.WriteAhead(WriteOp.Claim(key.Ms, key.Seq, QueueName, message.Attempts, started, worker.WorkerId));
         try
         {
             // Before the handler runs: if it kills the process, the next start counts the crash.

@@ -15,13 +15,16 @@ namespace QueueApi.Storage.Sqlite.Writing;
 public sealed class GroupCommitWriter : IDisposable
 {
     private const int MaxUnitsPerGroup = 4096;
-    private const int MinPruneSlack = 64;
+    // Bounds a group's transaction (a few milliseconds of inserts), so a claim behind a flood of batches waits for
+    // one short group, not for everything queued before it.
+    private const int MaxRowsPerGroup = 2048;
     private const int SpinTurns = 40;
     private static readonly TimeSpan IdleWait = TimeSpan.FromSeconds(1);
 
     private readonly SqliteDatabase _database;
     private readonly ConcurrentQueue<WriteUnit> _pending = new();
-    private readonly ConcurrentDictionary<string, (int Finished, int Dead)> _retain = new(StringComparer.Ordinal);
+    // Claims, written ahead of the intake: a worker waits for its claim's commit before it runs the handler.
+    private readonly ConcurrentQueue<WriteUnit> _ahead = new();
     private readonly ManualResetEventSlim _signal = new(false, spinCount: 0);
     private readonly List<WriteUnit> _group = new(256);
     private readonly List<List<WriteOp>> _plain = [];
@@ -29,6 +32,7 @@ public sealed class GroupCommitWriter : IDisposable
     private readonly SQLitePCL.sqlite3 _handle;
     private readonly RowWriter _rows;
     private readonly Checkpointer _checkpointer;
+    private readonly RetentionPruner _pruner;
     private int _sleeping;
     private long _transactions;
     private long _units;
@@ -56,7 +60,7 @@ public sealed class GroupCommitWriter : IDisposable
 
         _rows = new RowWriter(_handle);
         _checkpointer = new Checkpointer(database);
-        LoadFinishedCounts();
+        _pruner = new RetentionPruner(database.Path, _connection, _rows);
         Thread = new Thread(Run) { Name = threadName, IsBackground = true };
         Thread.Start();
     }
@@ -85,10 +89,28 @@ public sealed class GroupCommitWriter : IDisposable
     internal ManualResetEventSlim? HoldGroups { get; set; }
 
     /// <summary>Keeps at most <paramref name="finished"/> finished rows and <paramref name="dead"/> dead letters of the queue; older ones are deleted.</summary>
-    public void SetRetention(string queue, int finished, int dead = int.MaxValue) => _retain[queue] = (finished, dead);
+    public void SetRetention(string queue, int finished, int dead = int.MaxValue) => _pruner.SetRetention(queue, finished, dead);
 
     /// <summary>Queues one row change; the task completes once it is committed.</summary>
     public Task Write(WriteOp op) => Submit(new WriteUnit(op)).Completion;
+
+    /// <summary>
+    /// Queues a change someone is waiting on to go on working (a worker's claim): it joins the next group ahead of
+    /// every intake unit waiting, so a flood of enqueues cannot starve the workers that drain them.
+    /// </summary>
+    public Task WriteAhead(WriteOp op) => SubmitAhead(new WriteUnit(op, ahead: true)).Completion;
+
+    internal WriteUnit SubmitAhead(WriteUnit unit)
+    {
+        ArgumentNullException.ThrowIfNull(unit);
+        if (!unit.Ahead)
+        {
+            throw new ArgumentException("A unit written ahead is made with ahead: true.", nameof(unit));
+        }
+
+        Queue(unit, ahead: true);
+        return unit;
+    }
 
     /// <summary>Queues changes that commit together or not at all (a batch request).</summary>
     public Task Write(IReadOnlyList<WriteOp> ops) => Submit(new WriteUnit(ops)).Completion;
@@ -126,7 +148,7 @@ public sealed class GroupCommitWriter : IDisposable
         _signal.Dispose();
     }
 
-    private void Queue(WriteUnit unit)
+    private void Queue(WriteUnit unit, bool ahead = false)
     {
         if (_closed || _stopping)
         {
@@ -134,7 +156,7 @@ public sealed class GroupCommitWriter : IDisposable
             return;
         }
 
-        _pending.Enqueue(unit);
+        (ahead ? _ahead : _pending).Enqueue(unit);
         // Pairs with the writer's fence between announcing its sleep and its last look: no wake-up is lost.
         Interlocked.MemoryBarrier();
         if (Volatile.Read(ref _sleeping) != 0)
@@ -152,7 +174,8 @@ public sealed class GroupCommitWriter : IDisposable
     {
         while (true)
         {
-            if (!_pending.TryDequeue(out var first))
+            var claims = _ahead.TryDequeue(out var first);
+            if (!claims && !_pending.TryDequeue(out first))
             {
                 if (_stopping)
                 {
@@ -166,7 +189,7 @@ public sealed class GroupCommitWriter : IDisposable
 
                 Volatile.Write(ref _sleeping, 1);
                 Interlocked.MemoryBarrier();
-                if (_pending.IsEmpty && !_stopping)
+                if (_pending.IsEmpty && _ahead.IsEmpty && !_stopping)
                 {
                     _signal.Wait(IdleWait);
                 }
@@ -180,16 +203,28 @@ public sealed class GroupCommitWriter : IDisposable
             HoldGroups?.Wait(TimeSpan.FromSeconds(10));
             var start = Stopwatch.GetTimestamp();
             // A unit whose caller already gave up (and answered "not kept") must not be written after all.
-            if (first.TryTake())
+            if (first!.TryTake())
             {
                 _group.Add(first);
             }
 
-            while (_group.Count < MaxUnitsPerGroup && _pending.TryDequeue(out var next))
+            var rows = _group.Count == 0 ? 0 : first.Count;
+            while (_group.Count < MaxUnitsPerGroup && _ahead.TryDequeue(out var claim))
+            {
+                if (claim.TryTake())
+                {
+                    _group.Add(claim);
+                    rows++;
+                }
+            }
+
+            // Claims waiting commit on their own, at once: their workers wait on them, the intake's callers less so.
+            while (!claims && _group.Count < MaxUnitsPerGroup && rows < MaxRowsPerGroup && _pending.TryDequeue(out var next))
             {
                 if (next.TryTake())
                 {
                     _group.Add(next);
+                    rows += next.Count;
                 }
             }
 
@@ -200,7 +235,15 @@ public sealed class GroupCommitWriter : IDisposable
 
             CommitGroup();
             _group.Clear();
-            Prune();
+            switch (_pruner.PruneOne(out var pruneFault))
+            {
+                case true:
+                    Interlocked.Increment(ref _transactions);
+                    break;
+                case false:
+                    _lastFault = pruneFault;
+                    break;
+            }
             Interlocked.Add(ref _busyTicks, Stopwatch.GetTimestamp() - start);
         }
     }
@@ -215,7 +258,7 @@ public sealed class GroupCommitWriter : IDisposable
         var spinner = default(SpinWait);
         for (var i = 0; i < SpinTurns; i++)
         {
-            if (!_pending.IsEmpty || _stopping)
+            if (!_pending.IsEmpty || !_ahead.IsEmpty || _stopping)
             {
                 return true;
             }
@@ -246,9 +289,14 @@ public sealed class GroupCommitWriter : IDisposable
             _rows.Committed();
             _checkpointer.Committed();
             _lastFault = null;
-            Interlocked.Increment(ref _transactions);
+            var transaction = Interlocked.Increment(ref _transactions);
             Interlocked.Add(ref _units, _group.Count);
-            WriteUnit.CompleteOnPool([.. _group], null);
+            foreach (var unit in _group)
+            {
+                unit.Transaction = transaction;
+            }
+
+            WriteUnit.CompleteGroup(_group, null);
         }
 #pragma warning disable CA1031 // The writer must outlive any fault of one group: its units fail, the thread goes on.
         catch (Exception ex)
@@ -258,7 +306,7 @@ public sealed class GroupCommitWriter : IDisposable
             Interlocked.Increment(ref _faults);
             var error = new SqliteStorageException($"The database file '{_database.Path}' could not be written ({ex.Message.TrimEnd('.')}): nothing of this request was kept; try again later.", ex);
             _lastFault = error.Message;
-            WriteUnit.CompleteOnPool([.. _group], error);
+            WriteUnit.CompleteGroup(_group, error);
         }
     }
 
@@ -313,70 +361,10 @@ public sealed class GroupCommitWriter : IDisposable
         return added;
     }
 
-    /// <summary>Deletes the oldest finished rows and dead letters of queues over their retention, in batches, so the file stops growing.</summary>
-    private void Prune()
-    {
-        if (!Prune(_rows.Finished, dead: false))
-        {
-            Prune(_rows.Dead, dead: true);
-        }
-    }
-
-    /// <summary>Prunes one queue over its limit (one per group keeps the writer's pauses short); true if it did.</summary>
-    private bool Prune(Dictionary<string, long> counts, bool dead)
-    {
-        foreach (var (queue, stored) in counts)
-        {
-            var keep = _retain.TryGetValue(queue, out var limits) ? (dead ? limits.Dead : limits.Finished) : int.MaxValue;
-            var slack = Math.Max(MinPruneSlack, keep / 8);
-            if (stored <= (long)keep + slack)
-            {
-                continue;
-            }
-
-            try
-            {
-                using var command = _connection.CreateCommand();
-                command.CommandText = $"""
-                    DELETE FROM messages WHERE queue = $q AND (id_ms, id_seq) IN (
-                        SELECT id_ms, id_seq FROM messages WHERE queue = $q AND {(dead ? "status = 5" : "status IN (3, 4, 6)")} ORDER BY completed_at LIMIT $n)
-                    """;
-                command.Parameters.AddWithValue("$q", queue);
-                command.Parameters.AddWithValue("$n", stored - keep);
-                counts[queue] = stored - command.ExecuteNonQuery();
-                Interlocked.Increment(ref _transactions);
-            }
-            catch (SqliteException ex)
-            {
-                // A full disk can refuse even a delete; the rows stay and the next group tries again.
-                _lastFault = $"The database file '{_database.Path}' could not be pruned: {ex.Message}";
-            }
-
-            return true;
-        }
-
-        return false;
-    }
-
-    private void LoadFinishedCounts()
-    {
-        using var command = _connection.CreateCommand();
-        command.CommandText = """
-            SELECT queue, count(*), 0 FROM messages WHERE status IN (3, 4, 6) GROUP BY queue
-            UNION ALL SELECT queue, count(*), 1 FROM messages WHERE status = 5 GROUP BY queue
-            """;
-        using var reader = command.ExecuteReader();
-        while (reader.Read())
-        {
-            var target = reader.GetInt32(2) == 0 ? _rows.Finished : _rows.Dead;
-            target[reader.GetString(0)] = reader.GetInt64(1);
-        }
-    }
-
     private void FailPending()
     {
         var left = new List<WriteUnit>();
-        while (_pending.TryDequeue(out var unit))
+        while (_ahead.TryDequeue(out var unit) || _pending.TryDequeue(out unit))
         {
             left.Add(unit);
         }

@@ -10,17 +10,33 @@ internal sealed class WriteUnit
     private readonly WriteOp _single;
     private readonly IReadOnlyList<WriteOp>? _many;
     // Continuations run inline where the unit is completed: always a pool thread (CompleteOnPool) or a caller with none yet.
-    private readonly TaskCompletionSource _done = new();
+    private readonly TaskCompletionSource _done;
     // 0 waiting, 1 taken by the writer, 2 abandoned by its caller: whichever comes first decides whether it is written.
     private int _state;
 
-    public WriteUnit(WriteOp op) => _single = op;
+    public WriteUnit(WriteOp op, bool ahead = false)
+    {
+        _single = op;
+        Ahead = ahead;
+        // Completed on the writer's thread itself (CompleteGroup), so any continuation must leave it.
+        _done = new(ahead ? TaskCreationOptions.RunContinuationsAsynchronously : TaskCreationOptions.None);
+    }
 
-    public WriteUnit(IReadOnlyList<WriteOp> ops) => _many = ops;
+    public WriteUnit(IReadOnlyList<WriteOp> ops)
+    {
+        _many = ops;
+        _done = new();
+    }
+
+    /// <summary>A claim its worker blocks on: written ahead of the intake and completed by the writer at once, no pool hop.</summary>
+    public bool Ahead { get; }
 
     public Task Completion => _done.Task;
 
     public int Count => _many?.Count ?? 1;
+
+    /// <summary>The writer's transaction number that committed it (0 until then); tests read the order of groups.</summary>
+    public long Transaction { get; set; }
 
     /// <summary>The writer takes the unit into a group; false if its caller gave up first (then nothing of it is written).</summary>
     public bool TryTake() => Interlocked.CompareExchange(ref _state, 1, 0) == 0;
@@ -115,6 +131,35 @@ internal sealed class WriteUnit
             {
                 rows.Apply(in all[i++]);
             }
+        }
+    }
+
+    /// <summary>
+    /// Completes a committed (or failed) group: claims at once on this thread (their workers are blocked on them and
+    /// must not wait for a pool thread on a saturated machine), the rest on one pool work item.
+    /// </summary>
+    public static void CompleteGroup(List<WriteUnit> group, Exception? error)
+    {
+        var rest = new List<WriteUnit>(group.Count);
+        foreach (var unit in group)
+        {
+            if (!unit.Ahead)
+            {
+                rest.Add(unit);
+            }
+            else if (error is null)
+            {
+                unit.Succeed();
+            }
+            else
+            {
+                unit.Fail(error);
+            }
+        }
+
+        if (rest.Count > 0)
+        {
+            CompleteOnPool([.. rest], error);
         }
     }
 
