@@ -85,6 +85,9 @@ public sealed class QueueApiApplication(
                 ["QueueApi:Queues:demo:MaxDelay"] = "00:00:00.050",
                 ["Logging:LogLevel:Default"] = "Warning",
                 ["QueueApi:Storage:Path"] = DatabasePath,
+                // A test's last in-flight message (a demo sleep it watched) is cut off when the test ends, not waited
+                // for: seconds per test otherwise, and per mutant in a mutation run. Drain tests set their own.
+                ["QueueApi:Shutdown:DrainTimeout"] = "00:00:00.250",
             };
             foreach (var (k, v) in settings ?? new Dictionary<string, string?>())
             {
