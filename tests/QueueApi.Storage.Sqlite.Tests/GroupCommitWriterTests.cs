@@ -124,6 +124,42 @@ public sealed class GroupCommitWriterTests
         Assert.Equal(0, lateCommits);
     }
 
+    /// <summary>A unit taken but slow to commit gets a second wait; if it commits after both, its late action still runs.</summary>
+    [Fact]
+    public async Task AUnitTakenButCommittedAfterBothWaitsRunsItsLateActionOnce()
+    {
+        var unit = new WriteUnit(WriteOp.Insert(TempDatabase.Message()));
+        Assert.True(unit.TryTake()); // the writer has it: its commit is under way
+        var late = 0;
+        var ran = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        Assert.False(await unit.CommittedAsync(TimeSpan.FromMilliseconds(20), () =>
+        {
+            Interlocked.Increment(ref late);
+            ran.TrySetResult();
+        }));
+        Assert.Equal(0, Volatile.Read(ref late));
+        unit.Succeed();
+
+        await ran.Task.WaitAsync(Bound, TestContext.Current.CancellationToken);
+        Assert.Equal(1, Volatile.Read(ref late));
+        Assert.False(unit.TryAbandon());
+    }
+
+    [Fact]
+    public async Task AUnitTakenThatFailsAfterBothWaitsNeverRunsItsLateAction()
+    {
+        var unit = new WriteUnit(WriteOp.Insert(TempDatabase.Message()));
+        Assert.True(unit.TryTake());
+        var late = 0;
+
+        Assert.False(await unit.CommittedAsync(TimeSpan.FromMilliseconds(20), () => late++));
+        unit.Fail(new SqliteStorageException("disk full"));
+
+        await Assert.ThrowsAsync<SqliteStorageException>(() => unit.Completion.WaitAsync(Bound, TestContext.Current.CancellationToken));
+        Assert.Equal(0, late);
+    }
+
     [Fact]
     public async Task AUnitTheWriterHasTakenCanNoLongerBeAbandoned()
     {
