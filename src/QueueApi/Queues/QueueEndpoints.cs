@@ -152,7 +152,7 @@ internal static class QueueEndpoints
         DateTimeOffset? due = null;
         string? key = null;
         if (problem is not null
-            || ((delay ?? notBefore) is not null && !DeliveryTime.TryRead(delay, notBefore, q!.Now, out due, out problem))
+            || ((delay is not null || notBefore is not null) && !DeliveryTime.TryRead(delay, notBefore, q!.Now, out due, out problem))
             || !IdempotencyHeader.TryReadOne(idempotencyKey, out key, out problem)
             || (problem = Unsupported(engine, due, key is not null, level)) is not null)
         {
@@ -194,7 +194,7 @@ internal static class QueueEndpoints
         // The split below checks the JSON as it goes: one pass over the body, not two.
         var (q, body, problem) = await ReadForQueueAsync(queue, http, engine, api, api.MaxBatchBytes, validate: false).ConfigureAwait(false);
         DateTimeOffset? due = null;
-        if (problem is not null || ((delay ?? notBefore) is not null && !DeliveryTime.TryRead(delay, notBefore, q!.Now, out due, out problem)))
+        if (problem is not null || ((delay is not null || notBefore is not null) && !DeliveryTime.TryRead(delay, notBefore, q!.Now, out due, out problem)))
         {
             return problem!;
         }

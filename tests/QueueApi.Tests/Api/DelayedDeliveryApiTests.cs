@@ -81,8 +81,53 @@ public sealed class DelayedDeliveryApiTests
         using var unknown = await client.DeleteAsync("/queues/demo/messages/00000000000000000000", ct);
 
         Assert.Equal(HttpStatusCode.Conflict, running.StatusCode);
-        Assert.Equal("Message is running", (await running.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("title").GetString());
+        var problem = await running.Content.ReadFromJsonAsync<JsonElement>(ct);
+        Assert.Equal("Message is running", problem.GetProperty("title").GetString());
+        Assert.Equal(
+            $"Message '{id}' is already with a worker and cannot be cancelled. GET /queues/demo/messages/{id} shows how it ends.",
+            problem.GetProperty("detail").GetString());
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("Memory")]
+    [InlineData("Sqlite")]
+    public async Task CancellingAFinishedMessageAnswers409SayingThereIsNothingToCancel(string provider)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var app = QueueApiApplication.On(provider);
+        using var client = app.CreateClient();
+        using var response = await client.PostAsync("/queues/default/messages", Json("{}"), ct);
+        var id = (await response.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("id").GetString()!;
+        await Eventually.WaitAsync(() => MessageAsync(client, "default", id), m => m.GetProperty("status").GetString() == "succeeded", Wait, "the message to finish");
+
+        using var finished = await client.DeleteAsync($"/queues/default/messages/{id}", ct);
+
+        Assert.Equal(HttpStatusCode.Conflict, finished.StatusCode);
+        var problem = await finished.Content.ReadFromJsonAsync<JsonElement>(ct);
+        Assert.Equal("Message already finished", problem.GetProperty("title").GetString());
+        Assert.Equal(
+            $"Message '{id}' already reached a final status; there is nothing to cancel. GET /queues/default/messages/{id} shows it.",
+            problem.GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task ABatchWithOnlyNotBeforeIsScheduledAndAPlainBatchIsQueued()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var app = QueueApiApplication.OnMemory();
+        using var client = app.CreateClient();
+        var at = DateTimeOffset.UtcNow.AddHours(1);
+
+        using var scheduled = await client.PostAsync($"/queues/default/messages/batch?notBefore={Uri.EscapeDataString(at.ToString("O", CultureInfo.InvariantCulture))}", Json("[{}]"), ct);
+        using var plain = await client.PostAsync("/queues/default/messages/batch", Json("[{}]"), ct);
+
+        var later = await scheduled.Content.ReadFromJsonAsync<JsonElement>(ct);
+        Assert.Equal(("scheduled", at), (later.GetProperty("status").GetString(), later.GetProperty("dueAt").GetDateTimeOffset()));
+        var now = await plain.Content.ReadFromJsonAsync<JsonElement>(ct);
+        Assert.Equal(HttpStatusCode.Accepted, plain.StatusCode);
+        Assert.Equal(("queued", JsonValueKind.Null), (now.GetProperty("status").GetString(), now.GetProperty("dueAt").ValueKind));
+        Assert.Equal("/queues/default", plain.Headers.Location?.OriginalString);
     }
 
     [Theory]

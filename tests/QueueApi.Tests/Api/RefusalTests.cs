@@ -60,8 +60,10 @@ public sealed class RefusalTests
 
         using var single = await client.PostAsync("/queues/demo/messages", Json("{}"), Ct);
         using var batch = await client.PostAsync("/queues/demo/messages/batch", Json("[{}]"), Ct);
+        // Stopping is said before the body is read: a client with a bad body learns first that it must come back.
+        using var bad = await client.PostAsync("/queues/demo/messages", Json("{not json"), Ct);
 
-        foreach (var response in new[] { single, batch })
+        foreach (var response in new[] { single, batch, bad })
         {
             Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
             Assert.Equal(TimeSpan.FromSeconds(RetryAfter), response.Headers.RetryAfter?.Delta);

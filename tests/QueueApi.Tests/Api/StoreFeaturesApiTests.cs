@@ -15,12 +15,12 @@ namespace QueueApi.Tests.Api;
 public sealed class StoreFeaturesApiTests
 {
     [Theory]
-    [InlineData("/queues/default/messages?delay=60", null, "Delayed delivery")]
-    [InlineData("/queues/default/messages", "k-1", "Idempotent enqueue")]
-    [InlineData("/queues/default/messages/batch?delay=60", null, "Delayed delivery")]
-    [InlineData("/queues/default/messages?priority=9", null, "Priorities")]
-    [InlineData("/queues/default/messages/batch?priority=0", null, "Priorities")]
-    public async Task OnAStoreWithoutTheFeatureADelayAKeyOrAPriorityAnswers501AndStoresNothing(string path, string? key, string feature)
+    [InlineData("/queues/default/messages?delay=60", null, "Delayed delivery", "Send it without delay and notBefore.")]
+    [InlineData("/queues/default/messages", "k-1", "Idempotent enqueue", "Send it without the Idempotency-Key header.")]
+    [InlineData("/queues/default/messages/batch?delay=60", null, "Delayed delivery", "Send it without delay and notBefore.")]
+    [InlineData("/queues/default/messages?priority=9", null, "Priorities", "Send it without the priority parameter.")]
+    [InlineData("/queues/default/messages/batch?priority=0", null, "Priorities", "Send it without the priority parameter.")]
+    public async Task OnAStoreWithoutTheFeatureADelayAKeyOrAPriorityAnswers501AndStoresNothing(string path, string? key, string feature, string whatToDo)
     {
         var ct = TestContext.Current.CancellationToken;
         await using var app = WithoutFeatures();
@@ -41,6 +41,7 @@ public sealed class StoreFeaturesApiTests
         Assert.Equal("Not supported by this storage", problem.GetProperty("title").GetString());
         Assert.StartsWith($"{feature}", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.Contains("Failing", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Contains(whatToDo, problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
         var queue = await client.GetFromJsonAsync<JsonElement>("/queues/default", ct);
         Assert.Equal(0, queue.GetProperty("counts").GetProperty("accepted").GetInt64());
     }
@@ -55,6 +56,9 @@ public sealed class StoreFeaturesApiTests
         using var response = await client.DeleteAsync("/queues/default/messages/00000000000000000000", ct);
 
         Assert.Equal(HttpStatusCode.NotImplemented, response.StatusCode);
+        var detail = (await response.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("detail").GetString();
+        Assert.StartsWith("Cancelling a message", detail, StringComparison.Ordinal);
+        Assert.Contains("The message runs as queued.", detail, StringComparison.Ordinal);
     }
 
     /// <summary>The test store that declares no features (its provider is named "Failing"; it does not fail unless told).</summary>
