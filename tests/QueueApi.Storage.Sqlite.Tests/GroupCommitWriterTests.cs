@@ -45,7 +45,7 @@ public sealed class GroupCommitWriterTests
         writer.HoldGroups = hold;
 
         var flood = Enumerable.Range(0, 20).Select(_ => writer.Submit(new WriteUnit([.. Enumerable.Range(0, 1000).Select(_ => WriteOp.Insert(TempDatabase.Message()))]))).ToList();
-        var claim = writer.SubmitAhead(new WriteUnit(WriteOp.Claim(running.IdMs, running.IdSeq, "q", 1, 42, "q-1"), ahead: true));
+        var claim = writer.Submit(new WriteUnit(WriteOp.Claim(running.IdMs, running.IdSeq, "q", 1, 42, "q-1"), ahead: true));
         hold.Set();
         await Task.WhenAll(flood.Select(u => u.Completion).Append(claim.Completion)).WaitAsync(Bound, TestContext.Current.CancellationToken);
 

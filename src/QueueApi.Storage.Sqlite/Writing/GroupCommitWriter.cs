@@ -98,24 +98,15 @@ public sealed class GroupCommitWriter : IDisposable
     /// Queues a change someone is waiting on to go on working (a worker's claim): it joins the next group ahead of
     /// every intake unit waiting, so a flood of enqueues cannot starve the workers that drain them.
     /// </summary>
-    public Task WriteAhead(WriteOp op) => SubmitAhead(new WriteUnit(op, ahead: true)).Completion;
-
-    internal WriteUnit SubmitAhead(WriteUnit unit)
-    {
-        ArgumentNullException.ThrowIfNull(unit);
-        if (!unit.Ahead)
-        {
-            throw new ArgumentException("A unit written ahead is made with ahead: true.", nameof(unit));
-        }
-
-        Queue(unit, ahead: true);
-        return unit;
-    }
+    public Task WriteAhead(WriteOp op) => Submit(new WriteUnit(op, ahead: true)).Completion;
 
     /// <summary>Queues changes that commit together or not at all (a batch request).</summary>
     public Task Write(IReadOnlyList<WriteOp> ops) => Submit(new WriteUnit(ops)).Completion;
 
-    /// <summary>Queues a unit and returns it, so a caller that stops waiting can abandon it (<see cref="WriteUnit.TryAbandon"/>).</summary>
+    /// <summary>
+    /// Queues a unit (ahead of the intake if it is made so, <see cref="WriteUnit.Ahead"/>) and returns it, so a caller
+    /// that stops waiting can abandon it (<see cref="WriteUnit.TryAbandon"/>).
+    /// </summary>
     internal WriteUnit Submit(WriteUnit unit)
     {
         ArgumentNullException.ThrowIfNull(unit);
@@ -148,7 +139,7 @@ public sealed class GroupCommitWriter : IDisposable
         _signal.Dispose();
     }
 
-    private void Queue(WriteUnit unit, bool ahead = false)
+    private void Queue(WriteUnit unit)
     {
         if (_closed || _stopping)
         {
@@ -156,7 +147,7 @@ public sealed class GroupCommitWriter : IDisposable
             return;
         }
 
-        (ahead ? _ahead : _pending).Enqueue(unit);
+        (unit.Ahead ? _ahead : _pending).Enqueue(unit);
         // Pairs with the writer's fence between announcing its sleep and its last look: no wake-up is lost.
         Interlocked.MemoryBarrier();
         if (Volatile.Read(ref _sleeping) != 0)

@@ -140,6 +140,13 @@ internal sealed class WriteUnit
     /// </summary>
     public static void CompleteGroup(List<WriteUnit> group, Exception? error)
     {
+        // Most groups hold no claim: they go to the pool as before, with no second list.
+        if (!group.Exists(static u => u.Ahead))
+        {
+            CompleteOnPool([.. group], error);
+            return;
+        }
+
         var rest = new List<WriteUnit>(group.Count);
         foreach (var unit in group)
         {
