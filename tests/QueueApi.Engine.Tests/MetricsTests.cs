@@ -74,7 +74,9 @@ public sealed class MetricsTests
         var ok1 = engine.Enqueue();
         var ok2 = engine.Enqueue();
         var bad = engine.Enqueue("""{"x":1}""");
-        TestEngine.WaitFor(() => ok1.IsFinished && ok2.IsFinished && bad.IsFinished, "the three messages to finish");
+        // A message is finished a moment before its worker counts itself idle: wait for the idle count too.
+        TestEngine.WaitFor(() => ok1.IsFinished && ok2.IsFinished && bad.IsFinished && Value(recorder.Observe(), "queueapi.workers.busy") == 0,
+            "the three messages to finish and their workers to be idle");
 
         var seen = recorder.Observe();
         Assert.Equal(3, Value(seen, "messaging.client.sent.messages"));

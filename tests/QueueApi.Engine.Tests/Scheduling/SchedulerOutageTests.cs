@@ -28,7 +28,8 @@ public sealed class SchedulerOutageTests
 
         store.Down = false;
         time.Advance(Scheduler.RetryDelay);
-        TestEngine.WaitFor(() => f.Accepted == 1, "the occurrence, once the store is back");
+        // The run is recorded just after its message is enqueued: wait for the record, not only the message.
+        TestEngine.WaitFor(() => f.Accepted == 1 && f.Get().LastRun is not null, "the occurrence, once the store is back, enqueued and recorded");
         Assert.Equal(1, f.Accepted); // 5 s late: within the grace, so on time
         Assert.Equal(T0.AddMinutes(1), f.Get().LastRun!.Occurrence);
     }

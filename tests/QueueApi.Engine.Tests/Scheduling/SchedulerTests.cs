@@ -136,7 +136,8 @@ public sealed class SchedulerTests
 
         // The pass after the change armed the timer (or, if the advance came first, sees 00:00:10 already due).
         f.Time.Advance(TimeSpan.FromSeconds(10));
-        TestEngine.WaitFor(() => f.Accepted == 1, "the first occurrence to be enqueued when the timer rang");
+        // The run is recorded just after its message is enqueued: wait for the record, not only the message.
+        TestEngine.WaitFor(() => f.Accepted == 1 && f.Get().LastRun is not null, "the first occurrence to be enqueued and recorded when the timer rang");
         Assert.Equal(Utc(2026, 1, 1, 0) + TimeSpan.FromSeconds(10), f.Get().LastRun!.Occurrence);
 
         var stopping = System.Diagnostics.Stopwatch.StartNew();
