@@ -87,6 +87,7 @@ internal sealed partial class QueueApiOptionsValidator(HandlerCatalog handlers) 
     {
         foreach (var r in results)
         {
+            // Stryker disable once String : the options carry only property attributes (no class-level ones, no IValidatableObject), so every result names its member and the default is never used.
             foreach (var member in r.MemberNames.DefaultIfEmpty(""))
             {
                 errors.Add($"{key}:{member}: {r.ErrorMessage}");

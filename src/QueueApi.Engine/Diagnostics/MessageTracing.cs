@@ -27,6 +27,7 @@ public static class MessageTracing
     /// <summary>The span of one attempt, or null while no listener samples it; becomes <see cref="Activity.Current"/>.</summary>
     internal static Activity? StartAttempt(QueueMessage message, string queue, string workerId)
     {
+        // Stryker disable once Block : with no listener StartActivity returns null anyway; the early return only skips parsing the traceparent.
         if (!Source.HasListeners())
         {
             return null;

@@ -30,6 +30,7 @@ public sealed class DemoHandler(TimeProvider time, IOptions<QueueApiOptions> opt
             await Task.Delay(TimeSpan.FromMilliseconds(request.SleepMs), time, cancellationToken).ConfigureAwait(false);
         }
 
+        // Stryker disable once Equality : failThisAttempt below already implies failing (FailAttempts > 0, or a Fail text), so widening this test changes nothing.
         var failing = request.Fail is not null || request.FailAttempts > 0;
         var failThisAttempt = request.FailAttempts > 0 ? context.Attempt <= request.FailAttempts : request.Fail is not null;
         if (failing && failThisAttempt)

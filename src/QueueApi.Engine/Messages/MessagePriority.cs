@@ -21,12 +21,14 @@ public static class MessagePriority
     /// </summary>
     public static int Effective(int priority, long readySinceTicks, long nowTicks, long agingTicks)
     {
+        // Stryker disable once Equality : at the boundaries (priority == Max, now == readySince) the arithmetic below gives the same answer (Max, priority + 0); agingTicks <= 0 is pinned by MessagePriorityAgingTests (0 would divide by zero).
         if (agingTicks <= 0 || priority >= Max || nowTicks <= readySinceTicks)
         {
             return priority;
         }
 
         var gained = (nowTicks - readySinceTicks) / agingTicks;
+        // Stryker disable once Equality : when gained == Max - priority both branches give Max.
         return gained >= Max - priority ? Max : priority + (int)gained;
     }
 }
