@@ -34,7 +34,7 @@ internal static class MessageId
             var seen = Interlocked.CompareExchange(ref s_lastMs, ms, last);
             if (seen == last)
             {
-                // Stryker disable once Statement : without the break the loop re-reads s_lastMs (now ms) and ends at once; same result.
+                // Stryker disable once Statement : without the break the next compare-exchange fails (s_lastMs already holds ms or more), last takes that value and the loop ends; same result.
                 break;
             }
 
