@@ -161,7 +161,9 @@ public sealed partial class Scheduler : IDisposable
                     continue;
                 }
 
-                _alarm.Change(delay, Timeout.InfiniteTimeSpan);
+                // A timer takes at most ~49.7 days (its due time is a uint of milliseconds) and throws beyond: an
+                // occurrence further away (a yearly cron) is approached in steps of MaxWait, not left to kill the thread.
+                _alarm.Change(delay > MaxWait ? MaxWait : delay, Timeout.InfiniteTimeSpan);
                 _wake.Wait(MaxWait, token);
             }
         }
