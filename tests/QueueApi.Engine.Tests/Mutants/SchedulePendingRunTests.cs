@@ -16,11 +16,13 @@ public sealed class SchedulePendingRunTests
     private const string Yearly = "0 0 1 1 *";
 
     [Fact]
-    public void APendingRunWhoseMessageWasStoredIsOnlyRecorded()
+    public async Task APendingRunWhoseMessageWasStoredIsOnlyRecorded()
     {
-        using var h = new ScheduleHarness();
+        // Without idempotency keys: enqueueing it again would store a second message.
+        using var h = new ScheduleHarness(StoreFeatures.None);
         h.Put(ScheduleHarness.Definition("s", Yearly));
-        var stored = h.EnqueueWithKey("s", Occurrence);
+        var stored = h.Queue.NewMessage(ScheduleHarness.Payload);
+        Assert.Equal(EnqueueStatus.Accepted, await h.Queue.EnqueueAsync(stored, TestContext.Current.CancellationToken));
         h.Store.AddPending(new PendingRun("s", Occurrence, stored.Id));
 
         h.Scheduler.RunDue();
