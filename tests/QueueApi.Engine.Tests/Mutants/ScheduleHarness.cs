@@ -96,6 +96,9 @@ internal sealed class ScriptedScheduleStore : IScheduleStore
     /// <summary>Runs after each list (the clock moving on while the pass works).</summary>
     public Action? AfterList { get; set; }
 
+    /// <summary>Recording a batch of runs fails after an await, as a store behind a round trip does.</summary>
+    public bool RecordsFailLater { get; set; }
+
     /// <summary>Recording a run of this schedule throws.</summary>
     public string? FailRecordOf { get; set; }
 
@@ -163,6 +166,12 @@ internal sealed class ScriptedScheduleStore : IScheduleStore
     public async ValueTask RecordRunsAsync(IReadOnlyList<(string Name, ScheduleRun Run)> runs, CancellationToken cancellationToken)
     {
         RecordCalls++;
+        if (RecordsFailLater)
+        {
+            await Task.Yield();
+            throw new InvalidOperationException("the record failed (test)");
+        }
+
         foreach (var (name, run) in runs)
         {
             await Inner.RecordRunAsync(name, run, cancellationToken);

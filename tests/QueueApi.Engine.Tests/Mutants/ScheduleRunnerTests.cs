@@ -55,6 +55,19 @@ public sealed class ScheduleRunnerTests
     }
 
     [Fact]
+    public void ARecordThatFailsAfterAnAwaitFailsThePassLikeOneFailingAtOnce()
+    {
+        using var h = new ScheduleHarness();
+        h.Put(ScheduleHarness.Definition("s"));
+        h.Store.RecordsFailLater = true;
+        h.Time.Advance(TimeSpan.FromSeconds(1));
+
+        Assert.Equal(h.Time.GetUtcNow() + Scheduler.RetryDelay, h.Scheduler.RunDue());
+
+        Assert.Contains(h.Log.Entries, e => e.Error is InvalidOperationException { Message: "the record failed (test)" });
+    }
+
+    [Fact]
     public void ABatchTheQueueStoreCannotTakeIsNotRecordedAndTriedAgainShortly()
     {
         using var h = new ScheduleHarness();

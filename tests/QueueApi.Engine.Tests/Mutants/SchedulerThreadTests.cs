@@ -49,8 +49,10 @@ public sealed class SchedulerThreadTests
         Assert.Equal(T0.AddYears(1), h.Get("s")!.LastRun!.Occurrence);
     }
 
-    [Fact]
-    public void APassThatEndsAfterTheNextOccurrenceIsFollowedAtOnceByAnother()
+    [Theory]
+    [InlineData(60)] // ends exactly at the occurrence
+    [InlineData(61)] // ends after it
+    public void APassThatEndsAtOrAfterTheNextOccurrenceIsFollowedAtOnceByAnother(int seconds)
     {
         using var h = new ScheduleHarness();
         h.Put(ScheduleHarness.Definition("s", "* * * * *"));
@@ -60,7 +62,7 @@ public sealed class SchedulerThreadTests
         {
             if (Interlocked.Exchange(ref slow, 0) == 1)
             {
-                h.Time.Advance(TimeSpan.FromSeconds(61));
+                h.Time.Advance(TimeSpan.FromSeconds(seconds));
             }
         };
         h.Scheduler.Start();
@@ -95,6 +97,7 @@ public sealed class SchedulerThreadTests
 
         TestEngine.WaitFor(() => !scheduler.Thread.IsAlive, "the thread to end on Dispose");
         Assert.Null(h.Engine.FirstFailure);
+        Assert.Throws<ObjectDisposedException>(() => scheduler.RunDue()); // its stop token went with it
     }
 
     [Fact]
