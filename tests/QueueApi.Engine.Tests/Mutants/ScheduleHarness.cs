@@ -19,11 +19,11 @@ internal sealed class ScheduleHarness : IDisposable
 {
     public static readonly DateTimeOffset T0 = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
-    public ScheduleHarness(StoreFeatures features = StoreFeatures.All, TimeSpan? grace = null)
+    public ScheduleHarness(StoreFeatures features = StoreFeatures.All, TimeSpan? grace = null, int capacity = 1000)
     {
         Time = new FakeTimeProvider(T0);
         Storage = new ScheduleQueueStorage(Time, features);
-        var q = new QueueOptions { Workers = 1, Capacity = 1000, Handler = "test", AttemptTimeout = TimeSpan.FromSeconds(5), StuckGrace = TimeSpan.FromSeconds(1) };
+        var q = new QueueOptions { Workers = 1, Capacity = capacity, Handler = "test", AttemptTimeout = TimeSpan.FromSeconds(5), StuckGrace = TimeSpan.FromSeconds(1) };
         var options = new QueueApiOptions { Queues = { ["q"] = q } };
         options.Shutdown.DrainTimeout = TimeSpan.FromSeconds(5);
         options.Shutdown.CancelGrace = TimeSpan.FromSeconds(1);
@@ -84,10 +84,14 @@ internal sealed class ScriptedScheduleStore : IScheduleStore
 
     public List<ScheduleClaim> Claims { get; } = [];
 
-    public int RecordCalls { get; private set; }
+    private int _recordCalls;
+
+    public int RecordCalls => Volatile.Read(ref _recordCalls);
 
     /// <summary>Runs once, just before the next batch of claims is decided (another replica acting meanwhile).</summary>
-    public Action? BeforeClaim { get; set; }
+    public Action? BeforeClaim { get => _beforeClaim; set => _beforeClaim = value; }
+
+    private Action? _beforeClaim;
 
     public Exception? ClaimFault { get; set; }
 
@@ -139,15 +143,17 @@ internal sealed class ScriptedScheduleStore : IScheduleStore
 
     public async ValueTask<IReadOnlyList<bool>> TryClaimManyAsync(IReadOnlyList<ScheduleClaim> claims, CancellationToken cancellationToken)
     {
-        var before = BeforeClaim;
-        BeforeClaim = null;
-        before?.Invoke();
+        Interlocked.Exchange(ref _beforeClaim, null)?.Invoke();
         if (ClaimFault is { } fault)
         {
             throw fault;
         }
 
-        Claims.AddRange(claims);
+        lock (Claims)
+        {
+            Claims.AddRange(claims);
+        }
+
         var won = new bool[claims.Count];
         for (var i = 0; i < won.Length; i++)
         {
@@ -159,13 +165,13 @@ internal sealed class ScriptedScheduleStore : IScheduleStore
 
     public ValueTask RecordRunAsync(string name, ScheduleRun run, CancellationToken cancellationToken)
     {
-        RecordCalls++;
+        Interlocked.Increment(ref _recordCalls);
         return name == FailRecordOf ? throw new InvalidOperationException($"recording {name} failed (test)") : Inner.RecordRunAsync(name, run, cancellationToken);
     }
 
     public async ValueTask RecordRunsAsync(IReadOnlyList<(string Name, ScheduleRun Run)> runs, CancellationToken cancellationToken)
     {
-        RecordCalls++;
+        Interlocked.Increment(ref _recordCalls);
         if (RecordsFailLater)
         {
             await Task.Yield();
