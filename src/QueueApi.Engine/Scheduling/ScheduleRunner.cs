@@ -314,7 +314,6 @@ internal sealed partial class ScheduleRunner(IScheduleStore store, QueueEngine e
         return new ScheduleRun(occurrence, now, message.Id);
     }
 
-    // Stryker disable once Conditional : the fast path only avoids AsTask's allocation; both return the same result.
     private static T Await<T>(ValueTask<T> pending) => pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
 
     private static void Await(ValueTask pending)

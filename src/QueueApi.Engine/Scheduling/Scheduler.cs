@@ -181,7 +181,8 @@ public sealed partial class Scheduler : IDisposable
         }
     }
 
-    // Stryker disable once Conditional : the fast path only avoids AsTask's allocation; both return the same result.
+    // Stryker disable once Conditional : "false" only skips the fast path (same result); "true" is also pinned by a test (AStoreFailingAfterAnAwait).
+
     private static T Await<T>(ValueTask<T> pending) => pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
 
     public void Dispose()

@@ -143,6 +143,18 @@ public sealed class SchedulerThreadTests
     }
 
     [Fact]
+    public void TheParsedCronIsKeptWhileTheTimingIsUnchanged()
+    {
+        using var h = new ScheduleHarness();
+        var definition = ScheduleHarness.Definition("s");
+
+        var cron = h.Scheduler.CronOf(definition);
+
+        Assert.Same(cron, h.Scheduler.CronOf(definition with { Priority = 9 }));
+        Assert.NotSame(cron, h.Scheduler.CronOf(definition with { Cron = "*/2 * * * * *" }));
+    }
+
+    [Fact]
     public void EarliestPrefersTheEarlierAndOnATieTheFirst()
     {
         var a = T0.AddSeconds(10);
