@@ -61,6 +61,7 @@ internal sealed partial class ScheduleRunner(IScheduleStore store, QueueEngine e
             }
         }
 
+        // Stryker disable once Equality : one chunk through Parallel.ForEach is served the same; this path only skips its machinery.
         if (chunks.Count <= 1)
         {
             return chunks.Count == 0 ? earliest : Scheduler.Earliest(earliest, ServeChunk(chunks[0], now, token));
@@ -90,6 +91,7 @@ internal sealed partial class ScheduleRunner(IScheduleStore store, QueueEngine e
     {
         DateTimeOffset? earliest = null;
         // Rounds: a schedule whose claim went through steps again from its new cursor (normally to learn its next time).
+        // Stryker disable once Equality : an empty round claims nothing and leaves at "claiming.Count == 0" below.
         while (active.Count > 0)
         {
             var claiming = new List<Due>(active.Count);
