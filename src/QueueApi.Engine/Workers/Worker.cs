@@ -121,6 +121,7 @@ public sealed class Worker : IRetryObserver
         catch (Exception ex)
 #pragma warning restore CA1031
         {
+            // Stryker disable once String : this first fault's Detail is replaced by ex.ToString() two statements below, and the supervisor reads no detail from it
             var fault = new WorkerFault(Id, ex.GetType().FullName ?? ex.GetType().Name, ex.Message, _current?.Id, _time.GetUtcNow(), "");
             Fault = fault;
             SetState(WorkerState.Faulted);
@@ -390,6 +391,7 @@ public sealed class Worker : IRetryObserver
     {
         if (_current is { } message)
         {
+            // Stryker disable once Conditional : the retry strategy only handles exceptions (ShouldRetry is false for a null exception), so OnRetry always has an error
             _store.Retrying(message, _slot, _time.GetUtcNow() + delay, error is null ? null : $"{error.GetType().Name}: {error.Message}");
         }
 
