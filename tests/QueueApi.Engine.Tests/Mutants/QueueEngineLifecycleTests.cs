@@ -93,7 +93,7 @@ public sealed class QueueEngineLifecycleTests
 
         Assert.True(engine.CrashWorker(worker.Id));
 
-        TestEngine.WaitFor(() => logger.Has(LogLevel.Critical, $"Worker {worker.Id} faulted"), "the fault to be logged");
+        TestEngine.WaitFor(() => logger.Has(LogLevel.Critical, $"Worker {worker.Id} faulted with InjectedFaultException"), "the fault to be logged");
     }
 
     [Fact]
