@@ -90,7 +90,6 @@ internal sealed class AttemptDeadline
                 static (cancel, source) =>
                 {
                     _ = cancel.Exception; // A throwing callback is the handler's business: observed, not rethrown.
-                    // Stryker disable once Statement : releases the claimed source's resources only; it is cancelled already and the worker never touches it again, so nothing observable changes
                     ((CancellationTokenSource)source!).Dispose();
                 },
                 attempt,
