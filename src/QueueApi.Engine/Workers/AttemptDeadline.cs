@@ -40,6 +40,7 @@ internal sealed class AttemptDeadline
     public long Next => Interlocked.Read(ref _deadline) switch
     {
         0 => 0,
+        // Stryker disable once Equality : 0 is matched by the arm above, so >= 0 and > 0 select the same values
         > 0 and var d => d,
         var d => -d + _grace,
     };

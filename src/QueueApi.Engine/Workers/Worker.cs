@@ -121,6 +121,7 @@ public sealed class Worker : IRetryObserver
         catch (Exception ex)
 #pragma warning restore CA1031
         {
+            // Stryker disable once String : this first fault's Detail is replaced by ex.ToString() two statements below, and the supervisor reads no detail from it
             var fault = new WorkerFault(Id, ex.GetType().FullName ?? ex.GetType().Name, ex.Message, _current?.Id, _time.GetUtcNow(), "");
             Fault = fault;
             SetState(WorkerState.Faulted);
@@ -191,6 +192,7 @@ public sealed class Worker : IRetryObserver
             }
         }
 
+        // Stryker disable once Statement : Run sets Stopped right after Loop returns, so Stopping is never left standing; no reader can rely on the instant between
         SetState(WorkerState.Stopping);
     }
 
@@ -303,6 +305,7 @@ public sealed class Worker : IRetryObserver
         finally
         {
             _replay = null;
+            // Stryker disable once Statement : returning the context to Polly's pool only saves an allocation; a context not returned is collected, and each run gets a fresh or reset one
             ResilienceContextPool.Shared.Return(context);
         }
     }
@@ -373,6 +376,7 @@ public sealed class Worker : IRetryObserver
         }
         catch (Exception ex) when (MessageTracing.Failed(span, ex))
         {
+            // Stryker disable once Statement : unreachable: MessageTracing.Failed always returns false, so this catch never runs
             throw; // Never reached: the filter only marks the span.
         }
         catch (OperationCanceledException ex) when (!_supervisor.ShutdownToken.IsCancellationRequested && Deadline.TimedOut)
@@ -390,6 +394,7 @@ public sealed class Worker : IRetryObserver
     {
         if (_current is { } message)
         {
+            // Stryker disable once Conditional : the retry strategy only handles exceptions (ShouldRetry is false for a null exception), so OnRetry always has an error
             _store.Retrying(message, _slot, _time.GetUtcNow() + delay, error is null ? null : $"{error.GetType().Name}: {error.Message}");
         }
 
