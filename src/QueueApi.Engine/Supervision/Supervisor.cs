@@ -315,13 +315,13 @@ internal sealed partial class Supervisor : ISupervisor
         {
             var left = q.Store.Settle(reason);
             _stored[q.Name] = left.Kept;
-            // Stryker disable once Equality,Negate : only decides whether to log the dropped count.
+            // Stryker disable once Equality,Boolean : only decides whether to log the dropped count.
             if (left.Dropped > 0)
             {
                 LogDropped(_logger, left.Dropped, q.Name, reason);
             }
 
-            // Stryker disable once Equality,Negate : only decides whether to log the kept count (the count is stored above either way).
+            // Stryker disable once Equality,Boolean : only decides whether to log the kept count (the count is stored above either way).
             if (left.Kept > 0)
             {
                 LogKept(_logger, left.Kept, q.Name);
