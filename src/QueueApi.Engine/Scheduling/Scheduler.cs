@@ -182,7 +182,6 @@ public sealed partial class Scheduler : IDisposable
     }
 
     // Stryker disable once Conditional : "false" only skips the fast path (same result); "true" is also pinned by a test (AStoreFailingAfterAnAwait).
-
     private static T Await<T>(ValueTask<T> pending) => pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
 
     public void Dispose()
