@@ -16,7 +16,7 @@ namespace QueueApi.Engine.Workers;
 /// One dedicated, named background thread that serves one queue. It claims from its queue's store, reports every
 /// outcome to it and tells the supervisor (<see cref="ISupervisor"/>) when it faults or ends; it knows no engine.
 /// </summary>
-public sealed class Worker : IRetryObserver
+public sealed partial class Worker : IRetryObserver
 {
     // Idle workers wake on a message, a completed store or a token; this bound only caps each wait.
     private static readonly TimeSpan IdleWait = TimeSpan.FromSeconds(30);
@@ -92,20 +92,6 @@ public sealed class Worker : IRetryObserver
     internal AttemptDeadline Deadline { get; }
 
     internal void Start() => Thread.Start();
-
-    /// <summary>Fault injection: the loop throws as if it had a bug.</summary>
-    internal void RequestCrash()
-    {
-        _chaos.RequestCrash();
-        Wake();
-    }
-
-    /// <summary>Fault injection: the worker blocks and ignores its token.</summary>
-    internal void RequestHang()
-    {
-        _chaos.RequestHang();
-        Wake();
-    }
 
     /// <summary>Interrupts the worker's current wait (for a message, a resume or a backoff) so it looks again.</summary>
     internal void Wake() => _wake.Wake();
@@ -194,19 +180,6 @@ public sealed class Worker : IRetryObserver
 
         // Stryker disable once Statement : Run sets Stopped right after Loop returns, so Stopping is never left standing; no reader can rely on the instant between
         SetState(WorkerState.Stopping);
-    }
-
-    private void CheckChaos()
-    {
-        _chaos.ThrowIfCrashRequested(Id);
-        if (_chaos.HangRequested)
-        {
-            SetState(WorkerState.Busy);
-            Interlocked.Exchange(ref _busySinceTicks, _time.GetUtcNow().UtcTicks);
-            Deadline.Arm(_time.GetTimestamp(), _queue.Options.AttemptTimeout);
-            WorkerLog.Hanging(_logger, Id);
-            _chaos.Hang(Id);
-        }
     }
 
     private void Process(QueueMessage message, long start)
