@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using QueueApi.Engine.Configuration;
 using QueueApi.Engine.Diagnostics;
 
@@ -11,7 +10,8 @@ namespace QueueApi.Engine.Supervision;
 internal sealed class Lifecycle(ShutdownOptions options, TimeProvider time)
 {
     private readonly List<PhaseTiming> _phases = [];
-    private readonly Stopwatch _phase = new();
+    // Phases are timed on the engine's clock (not a stopwatch), so a test on a fake clock can time them exactly.
+    private long _phaseStart;
     private volatile int _state = (int)EngineState.Created;
 
     public EngineState State => (EngineState)_state;
@@ -62,17 +62,18 @@ internal sealed class Lifecycle(ShutdownOptions options, TimeProvider time)
     public void Begin()
     {
         _state = (int)EngineState.Stopping;
-        _phase.Restart();
+        _phaseStart = time.GetTimestamp();
     }
 
     public void Phase(string name)
     {
+        var now = time.GetTimestamp();
         lock (_phases)
         {
-            _phases.Add(new PhaseTiming(name, Math.Round(_phase.Elapsed.TotalMilliseconds, 3)));
+            _phases.Add(new PhaseTiming(name, Math.Round(time.GetElapsedTime(_phaseStart, now).TotalMilliseconds, 3)));
         }
 
-        _phase.Restart();
+        _phaseStart = now;
     }
 
     public void End() => _state = (int)EngineState.Stopped;
