@@ -18,6 +18,13 @@ public sealed class SqliteStorageOptions
 
     public SqliteSynchronous Synchronous { get; set; } = SqliteSynchronous.Normal;
 
+    /// <summary>
+    /// A group's plain inserts into a queue (and a batch request's) are stored as one packed row, expanded into a
+    /// row per message when a worker first claims one of them (or at the next start): the intake writes one row
+    /// where it wrote dozens. Off, every message is a row of its own from the start (for comparing the two).
+    /// </summary>
+    public bool PackIntake { get; set; } = true;
+
     /// <summary>Test hook: caps the file at this many pages (<c>PRAGMA max_page_count</c>) to provoke a full disk.</summary>
     internal long? MaxPageCount { get; set; }
 }

@@ -35,6 +35,22 @@ internal sealed class TempDatabase : IDisposable
         }
     }
 
+    /// <summary>
+    /// The queue's active messages as stored right now: message rows, plus those still packed in intake rows
+    /// (which become message rows at the next open, or when first touched).
+    /// </summary>
+    public static long CountStored(SqliteDatabase database, string queue)
+    {
+        using var connection = database.OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT (SELECT count(*) FROM messages WHERE queue = $q AND status IN (0, 1, 2, 8))
+                 + (SELECT coalesce(sum(count), 0) FROM intake WHERE queue = $q)
+            """;
+        command.Parameters.AddWithValue("$q", queue);
+        return (long)command.ExecuteScalar()!;
+    }
+
     public void Dispose()
     {
         try

@@ -74,6 +74,17 @@ internal static class Schema
         """
         ALTER TABLE messages ADD COLUMN priority INTEGER NOT NULL DEFAULT 5;
         """,
+
+        // Plain inserts packed a group at a time (Writing/IntakeLog.cs): expanded into messages rows when first
+        // touched, and all of them at start-up, before anything reads the queues.
+        """
+        CREATE TABLE intake (
+            id INTEGER PRIMARY KEY,
+            queue TEXT NOT NULL,
+            count INTEGER NOT NULL,
+            rows BLOB NOT NULL
+        );
+        """,
     ];
 
     public static int CurrentVersion => Migrations.Length;

@@ -41,6 +41,9 @@ public sealed class SqliteDatabase : IDisposable
 
     public SqliteSynchronous Synchronous => _options.Synchronous;
 
+    /// <summary>Whether the writer packs plain inserts (<see cref="SqliteStorageOptions.PackIntake"/>).</summary>
+    public bool PackIntake => _options.PackIntake;
+
     /// <summary>
     /// Opens (or creates) the file: takes the process lock, checks the file, migrates it. Every refusal is a
     /// <see cref="StorageStartupException"/> whose one-line message names the file; the file is never wiped.
@@ -145,7 +148,14 @@ public sealed class SqliteDatabase : IDisposable
                 QuickCheck(connection);
             }
 
-            return Schema.Migrate(connection, Path);
+            var version = Schema.Migrate(connection, Path);
+            // Before anything reads the queues: what an earlier run left packed becomes message rows.
+            using (var rows = new Writing.RowWriter(connection.Handle!, pack: false))
+            {
+                rows.ExpandPacked();
+            }
+
+            return version;
         }
         catch (SqliteException ex) when (ex.SqliteErrorCode is SqliteCorrupt or SqliteNotADb or SqliteCantOpen or SqliteIoErr)
         {

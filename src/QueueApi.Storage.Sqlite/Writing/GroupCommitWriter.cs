@@ -58,7 +58,9 @@ public sealed class GroupCommitWriter : IDisposable
             backstop.ExecuteNonQuery();
         }
 
-        _rows = new RowWriter(_handle);
+        // What an earlier run left packed was expanded when the file was opened (SqliteDatabase.Open).
+        _rows = new RowWriter(_handle, database.PackIntake);
+
         _checkpointer = new Checkpointer(database);
         _pruner = new RetentionPruner(database.Path, _connection, _rows);
         Thread = new Thread(Run) { Name = threadName, IsBackground = true };
@@ -73,6 +75,9 @@ public sealed class GroupCommitWriter : IDisposable
 
     /// <summary>Stopwatch ticks the thread spent writing groups (and pruning), for benchmarks.</summary>
     public long BusyTicks => Interlocked.Read(ref _busyTicks);
+
+    /// <summary>Messages in packed intake rows not yet expanded, as of the last commit (read on the writer's thread or after it stopped).</summary>
+    public long PackedPending => _rows.PackedPending;
 
     /// <summary>Groups that failed and were rolled back.</summary>
     public long Faults => Interlocked.Read(ref _faults);

@@ -71,6 +71,25 @@ internal sealed class RawStatement : IDisposable
         Check(_db, reset);
     }
 
+    /// <summary>Runs it, handing each result row to <paramref name="each"/>, and makes it ready for the next run.</summary>
+    public void ForEachRow(Action<sqlite3_stmt> each)
+    {
+        try
+        {
+            int rc;
+            while ((rc = raw.sqlite3_step(_statement)) == raw.SQLITE_ROW)
+            {
+                each(_statement);
+            }
+
+            Check(_db, rc);
+        }
+        finally
+        {
+            raw.sqlite3_reset(_statement);
+        }
+    }
+
     /// <summary>Runs SQL without results (BEGIN, COMMIT, ROLLBACK).</summary>
     public static void Execute(sqlite3 db, string sql) => Check(db, raw.sqlite3_exec(db, sql));
 

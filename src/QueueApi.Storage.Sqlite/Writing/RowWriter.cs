@@ -34,9 +34,12 @@ internal sealed class RowWriter : IDisposable
     private readonly RawStatement _delete;
     private readonly RawStatement _paused;
     private readonly RawStatement _count;
+    private readonly IntakeLog? _intake;
 
     // Parameters by position: ?1 queue, ?2 id_ms, ?3 id_seq, then each statement's own.
-    public RowWriter(sqlite3 connection)
+    /// <param name="connection">The writer's handle; only the writer's thread uses it.</param>
+    /// <param name="pack">Plain inserts go into packed intake rows (<see cref="IntakeLog"/>) instead of a row each.</param>
+    public RowWriter(sqlite3 connection, bool pack = true)
     {
         _db = connection;
         _insert = new(connection, "INSERT INTO messages (queue, id_ms, id_seq, payload, status, enqueued_at) VALUES (?1, ?2, ?3, ?4, 0, ?5)");
@@ -54,7 +57,11 @@ internal sealed class RowWriter : IDisposable
         _delete = new(connection, "DELETE FROM messages" + ByKey);
         _paused = new(connection, "INSERT INTO queues (queue, paused) VALUES (?1, ?2) ON CONFLICT (queue) DO UPDATE SET paused = excluded.paused");
         _count = new(connection, "INSERT INTO books (queue, counter, value) VALUES (?1, ?2, ?3) ON CONFLICT (queue, counter) DO UPDATE SET value = value + excluded.value");
+        _intake = pack ? new IntakeLog(connection, InsertRows) : null;
     }
+
+    /// <summary>Messages in packed intake rows not yet expanded, as of the last commit.</summary>
+    public long PackedPending => _intake?.Pending ?? 0;
 
     /// <summary>Finished rows (succeeded, failed, dropped) stored per queue, as of the last commit.</summary>
     public Dictionary<string, long> Finished { get; } = new(StringComparer.Ordinal);
@@ -77,6 +84,12 @@ internal sealed class RowWriter : IDisposable
 
     public void Apply(in WriteOp op)
     {
+        if (op.Kind is not (WriteKind.Insert or WriteKind.SetPaused or WriteKind.Count))
+        {
+            // A change to a message whose insert may sit in a packed row: that row becomes message rows first.
+            _intake?.Touch(op.Queue, op.IdMs, op.IdSeq);
+        }
+
         switch (op.Kind)
         {
             case WriteKind.Insert when op.Extras is { } x:
@@ -130,10 +143,56 @@ internal sealed class RowWriter : IDisposable
     public static bool IsPlainInsert(in WriteOp op) => op.Kind == WriteKind.Insert && op.Extras is null;
 
     /// <summary>
-    /// Plain inserts into one queue, as few statements as the prepared run sizes allow; the same rows and books as
-    /// one by one.
+    /// Plain inserts into one queue: one packed intake row, or (not packing) as few multi-row statements as the
+    /// prepared run sizes allow; the same books either way.
     /// </summary>
     public void InsertPlain(ReadOnlySpan<WriteOp> ops)
+    {
+        if (_intake is null)
+        {
+            InsertRows(ops);
+        }
+        else
+        {
+            _intake.Pack(ops);
+        }
+
+        AddBooks(ops[0].Queue, WriteOp.Accepted, ops.Length);
+    }
+
+    /// <summary>Opening the file: expands what an earlier run left packed, in one transaction; the number of packed rows.</summary>
+    public int ExpandPacked()
+    {
+        if (_intake is null && !HasPacked())
+        {
+            return 0;
+        }
+
+        using var intake = _intake is null ? new IntakeLog(_db, InsertRows) : null;
+        Begin();
+        try
+        {
+            var n = (_intake ?? intake!).ExpandAll();
+            Commit();
+            return n;
+        }
+        catch
+        {
+            Rollback();
+            throw;
+        }
+    }
+
+    private bool HasPacked()
+    {
+        using var probe = new RawStatement(_db, "SELECT 1 FROM intake LIMIT 1");
+        var any = false;
+        probe.ForEachRow(_ => any = true);
+        return any;
+    }
+
+    /// <summary>Message rows for plain inserts into one queue, by multi-row statements; no books (the caller counts).</summary>
+    private void InsertRows(ReadOnlySpan<WriteOp> ops)
     {
         var at = 0;
         for (var k = 0; k < RunSizes.Length; k++)
@@ -154,12 +213,11 @@ internal sealed class RowWriter : IDisposable
             }
         }
 
-        if (at < ops.Length)
+        // Below the smallest run size: one row at a time.
+        for (; at < ops.Length; at++)
         {
             Key(_insert, ops[at]).Bind(4, ops[at].Payload).Bind(5, ops[at].Time).Run();
         }
-
-        AddBooks(ops[0].Queue, WriteOp.Accepted, ops.Length);
     }
 
     /// <summary>
@@ -195,6 +253,7 @@ internal sealed class RowWriter : IDisposable
         Merge(_finishedDelta, Finished);
         Merge(_deadDelta, Dead);
         _books.Clear();
+        _intake?.Committed();
     }
 
     /// <summary>The group rolled back: forget what it would have counted.</summary>
@@ -203,6 +262,7 @@ internal sealed class RowWriter : IDisposable
         _finishedDelta.Clear();
         _deadDelta.Clear();
         _books.Clear();
+        _intake?.RolledBack();
     }
 
     public void Dispose()
@@ -211,6 +271,8 @@ internal sealed class RowWriter : IDisposable
         {
             statement.Dispose();
         }
+
+        _intake?.Dispose();
     }
 
     private IEnumerable<RawStatement> Statements() => [_insert, .. _insertRuns, _insertExtras, _key, _pruneKeys, _claim, _retry, _finish, _release, _crash, _requeue, _delete, _paused, _count];

@@ -1,0 +1,208 @@
+using System.Buffers.Binary;
+using SQLitePCL;
+
+namespace QueueApi.Storage.Sqlite.Writing;
+
+/// <summary>
+/// Plain inserts packed into one row of the <c>intake</c> table per queue and group (a batch request's rows, or a
+/// group's single enqueues), instead of a <c>messages</c> row each: one B-tree insert where there were dozens, in
+/// the same transaction, so 202 still means committed. A packed row is expanded into message rows by the writer,
+/// inside the group that first touches one of its messages (a claim, a cancel), and every packed row left at
+/// start-up is expanded before the queues are read, so everything that reads the file sees message rows only.
+/// See docs/decisions/0033-packed-intake.md.
+/// </summary>
+internal sealed class IntakeLog : IDisposable
+{
+    // Per message: id_ms (8), id_seq (4), enqueued_at (8), payload length (4), then the payload.
+    private const int Header = 24;
+
+    private readonly sqlite3 _db;
+    private readonly InsertRows _insertRows;
+    private readonly RawStatement _insert;
+    private readonly RawStatement _delete;
+    private readonly sqlite3_stmt _read;
+    private readonly Dictionary<string, IntakeLane> _lanes = new(StringComparer.Ordinal);
+    private readonly List<PackedRow> _added = [];
+    private readonly List<PackedRow> _expanded = [];
+    private readonly List<WriteOp> _unpacked = [];
+    private byte[] _buffer = new byte[64 * 1024];
+
+    /// <summary>Writes message rows without counting them again (they were counted when packed).</summary>
+    public delegate void InsertRows(ReadOnlySpan<WriteOp> ops);
+
+    public IntakeLog(sqlite3 db, InsertRows insertRows)
+    {
+        _db = db;
+        _insertRows = insertRows;
+        _insert = new(db, "INSERT INTO intake (queue, count, rows) VALUES (?1, ?2, ?3)");
+        _delete = new(db, "DELETE FROM intake WHERE id = ?1");
+        Check(raw.sqlite3_prepare_v2(db, "SELECT queue, rows FROM intake WHERE id = ?1", out _read));
+    }
+
+    /// <summary>Messages packed and not yet expanded, as of the last commit (for tests and benchmarks).</summary>
+    public long Pending { get; private set; }
+
+    /// <summary>Packs plain inserts into one queue as one row; the row is known to the index once the group commits.</summary>
+    public void Pack(ReadOnlySpan<WriteOp> ops)
+    {
+        var size = 0;
+        var min = new IntakeKey(long.MaxValue, uint.MaxValue);
+        var max = new IntakeKey(long.MinValue, 0);
+        foreach (ref readonly var op in ops)
+        {
+            size += Header + op.Payload!.Length;
+            var key = new IntakeKey(op.IdMs, op.IdSeq);
+            min = key.CompareTo(min) < 0 ? key : min;
+            max = key.CompareTo(max) > 0 ? key : max;
+        }
+
+        if (_buffer.Length < size)
+        {
+            _buffer = new byte[Math.Max(size, _buffer.Length * 2)];
+        }
+
+        var at = 0;
+        foreach (ref readonly var op in ops)
+        {
+            var span = _buffer.AsSpan(at);
+            BinaryPrimitives.WriteInt64LittleEndian(span, op.IdMs);
+            BinaryPrimitives.WriteUInt32LittleEndian(span[8..], op.IdSeq);
+            BinaryPrimitives.WriteInt64LittleEndian(span[12..], op.Time);
+            BinaryPrimitives.WriteInt32LittleEndian(span[20..], op.Payload!.Length);
+            op.Payload.CopyTo(span[Header..]);
+            at += Header + op.Payload.Length;
+        }
+
+        _insert.Bind(1, ops[0].Queue).Bind(2, ops.Length).Bind(3, _buffer.AsSpan(0, size)).Run();
+        _added.Add(new PackedRow(raw.sqlite3_last_insert_rowid(_db), ops[0].Queue, min, max, ops.Length));
+    }
+
+    /// <summary>Before a change to a message: expands the packed rows that may hold it (usually none, or one).</summary>
+    public void Touch(string queue, long idMs, uint idSeq)
+    {
+        if (Pending == 0 || !_lanes.TryGetValue(queue, out var lane))
+        {
+            return;
+        }
+
+        foreach (var row in lane.Covering(new IntakeKey(idMs, idSeq)))
+        {
+            Expand(row);
+        }
+    }
+
+    /// <summary>Start-up, before the queues are read: every packed row left by an earlier run becomes message rows.</summary>
+    public int ExpandAll()
+    {
+        var rows = new List<PackedRow>();
+        using (var statement = new RawStatement(_db, "SELECT id, queue, count FROM intake ORDER BY id"))
+        {
+            statement.ForEachRow(s => rows.Add(new PackedRow(
+                raw.sqlite3_column_int64(s, 0), raw.sqlite3_column_text(s, 1).utf8_to_string(), default, default, raw.sqlite3_column_int(s, 2))));
+        }
+
+        foreach (var row in rows)
+        {
+            Expand(row);
+        }
+
+        _expanded.Clear();
+        return rows.Count;
+    }
+
+    /// <summary>The group committed: its packed rows join the index, its expanded ones stay expanded.</summary>
+    public void Committed()
+    {
+        foreach (var row in _added)
+        {
+            LaneOf(row.Queue).Add(row);
+            Pending += row.Count;
+        }
+
+        foreach (var row in _expanded)
+        {
+            Pending -= row.Count;
+        }
+
+        _added.Clear();
+        _expanded.Clear();
+        foreach (var lane in _lanes.Values)
+        {
+            lane.Compact();
+        }
+    }
+
+    /// <summary>The group rolled back: its packed rows never existed, its expansions did not happen.</summary>
+    public void RolledBack()
+    {
+        foreach (var row in _expanded)
+        {
+            row.Expanded = false;
+        }
+
+        _added.Clear();
+        _expanded.Clear();
+    }
+
+    public void Dispose()
+    {
+        _insert.Dispose();
+        _delete.Dispose();
+        _read.Dispose();
+    }
+
+    private void Expand(PackedRow row)
+    {
+        _unpacked.Clear();
+        raw.sqlite3_bind_int64(_read, 1, row.Id);
+        try
+        {
+            var rc = raw.sqlite3_step(_read);
+            if (rc != raw.SQLITE_ROW)
+            {
+                Check(rc == raw.SQLITE_DONE ? raw.SQLITE_CORRUPT : rc); // The index names a row the file does not have.
+            }
+
+            var queue = string.Intern(raw.sqlite3_column_text(_read, 0).utf8_to_string());
+            var blob = raw.sqlite3_column_blob(_read, 1);
+            for (var at = 0; at < blob.Length;)
+            {
+                var span = blob[at..];
+                var length = BinaryPrimitives.ReadInt32LittleEndian(span[20..]);
+                _unpacked.Add(WriteOp.Insert(
+                    BinaryPrimitives.ReadInt64LittleEndian(span), BinaryPrimitives.ReadUInt32LittleEndian(span[8..]), queue,
+                    span.Slice(Header, length).ToArray(), BinaryPrimitives.ReadInt64LittleEndian(span[12..])));
+                at += Header + length;
+            }
+        }
+        finally
+        {
+            raw.sqlite3_reset(_read);
+        }
+
+        _insertRows(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_unpacked));
+        _delete.Bind(1, row.Id).Run();
+        _unpacked.Clear();
+        row.Expanded = true;
+        _expanded.Add(row);
+    }
+
+    private IntakeLane LaneOf(string queue)
+    {
+        if (!_lanes.TryGetValue(queue, out var lane))
+        {
+            lane = new IntakeLane();
+            _lanes.Add(queue, lane);
+        }
+
+        return lane;
+    }
+
+    private void Check(int rc)
+    {
+        if (rc != raw.SQLITE_OK)
+        {
+            throw new Microsoft.Data.Sqlite.SqliteException($"SQLite Error {rc}: '{raw.sqlite3_errmsg(_db).utf8_to_string()}'.", rc);
+        }
+    }
+}

@@ -1,0 +1,163 @@
+using Microsoft.Data.Sqlite;
+using QueueApi.Storage.Sqlite.Database;
+using QueueApi.Storage.Sqlite.Recovery;
+using QueueApi.Storage.Sqlite.Writing;
+
+namespace QueueApi.Storage.Sqlite.Tests;
+
+/// <summary>
+/// Plain inserts are packed a group (or a batch) to a row of <c>intake</c>; a packed message becomes a row of
+/// <c>messages</c> before anything changes it, and every packed row left is expanded when the file is opened.
+/// </summary>
+public sealed class IntakeLogTests
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
+
+    [Fact]
+    public async Task ABatchIsOnePackedRowCountedOnceAndBecomesMessageRowsInIdOrderAtTheNextOpen()
+    {
+        using var temp = new TempDatabase();
+        var batch = Enumerable.Range(0, 50).Select(i => TempDatabase.Message(payload: $"{{\"n\":{i}}}")).ToArray();
+        using (var database = temp.Open())
+        using (var writer = new GroupCommitWriter(database))
+        {
+            await writer.Write(batch.Reverse().Select(WriteOp.Insert).ToArray()).WaitAsync(Bound, TestContext.Current.CancellationToken);
+
+            Assert.Equal((1L, 50L, 0L), (Scalar(database, "SELECT count(*) FROM intake"), Scalar(database, "SELECT sum(count) FROM intake"), Scalar(database, "SELECT count(*) FROM messages")));
+            Assert.Equal(50, writer.PackedPending);
+        }
+
+        using var reopened = temp.Open();
+        Assert.Equal((0L, 50L), (Scalar(reopened, "SELECT count(*) FROM intake"), Scalar(reopened, "SELECT count(*) FROM messages")));
+        using var state = new StoredState(reopened);
+        var rows = new List<ActiveRow>();
+        state.ReadActive("q", int.MaxValue, rows.Add);
+        Assert.Equal(batch.Select(m => (m.IdMs, m.IdSeq, m.EnqueuedAt, StoredStatus.Queued, 0, 5)), rows.Select(r => (r.IdMs, r.IdSeq, r.EnqueuedAt, r.Status, r.Attempts, r.Priority)));
+        Assert.Equal("{\"n\":7}", System.Text.Encoding.UTF8.GetString(rows[7].Payload));
+        Assert.Equal(50, state.ReadBooks("q")[WriteOp.Accepted]);
+    }
+
+    [Fact]
+    public async Task AClaimExpandsThePackedRowThatHoldsItsMessageInTheClaimsOwnCommit()
+    {
+        using var temp = new TempDatabase();
+        using var database = temp.Open();
+        using var writer = new GroupCommitWriter(database);
+        var batch = Enumerable.Range(0, 20).Select(_ => TempDatabase.Message()).ToArray();
+        var later = TempDatabase.Message();
+        await writer.Write(batch.Select(WriteOp.Insert).ToArray()).WaitAsync(Bound, TestContext.Current.CancellationToken);
+        await writer.Write(WriteOp.Insert(later)).WaitAsync(Bound, TestContext.Current.CancellationToken);
+
+        var claimed = batch[3];
+        await writer.WriteAhead(WriteOp.Claim(claimed.IdMs, claimed.IdSeq, "q", 1, 42, "q-0")).WaitAsync(Bound, TestContext.Current.CancellationToken);
+
+        // The batch's row is expanded (all 20), the later single's row is not touched.
+        Assert.Equal((1L, 20L), (Scalar(database, "SELECT count(*) FROM intake"), Scalar(database, "SELECT count(*) FROM messages")));
+        Assert.Equal(1, writer.PackedPending);
+        Assert.Equal((1L, 42L, 1L), (
+            Scalar(database, $"SELECT status FROM messages WHERE id_ms = {claimed.IdMs}"),
+            Scalar(database, $"SELECT started_at FROM messages WHERE id_ms = {claimed.IdMs}"),
+            Scalar(database, $"SELECT attempts FROM messages WHERE id_ms = {claimed.IdMs}")));
+        Assert.Equal(21, TempDatabase.CountStored(database, "q"));
+    }
+
+    [Fact]
+    public async Task OverlappingPackedRowsAreEachExpandedBeforeAChangeToAMessageTheyMayHold()
+    {
+        using var temp = new TempDatabase();
+        using var database = temp.Open();
+        using var writer = new GroupCommitWriter(database);
+        // Ids given out before the writer sees them: the first batch spans the second's only message.
+        var m = Enumerable.Range(0, 3).Select(_ => TempDatabase.Message()).ToArray();
+        await writer.Write([WriteOp.Insert(m[0]), WriteOp.Insert(m[2])]).WaitAsync(Bound, TestContext.Current.CancellationToken);
+        await writer.Write([WriteOp.Insert(m[1])]).WaitAsync(Bound, TestContext.Current.CancellationToken);
+
+        await writer.Write(WriteOp.Finish(m[1].IdMs, m[1].IdSeq, "q", StoredStatus.Dropped, 7, "cancelled")).WaitAsync(Bound, TestContext.Current.CancellationToken);
+        await writer.WriteAhead(WriteOp.Claim(m[2].IdMs, m[2].IdSeq, "q", 1, 8, "q-0")).WaitAsync(Bound, TestContext.Current.CancellationToken);
+
+        Assert.Equal(0L, Scalar(database, "SELECT count(*) FROM intake"));
+        Assert.Equal(
+            [(m[0].IdMs, 0L), (m[1].IdMs, (long)StoredStatus.Dropped), (m[2].IdMs, 1L)],
+            Rows(database, "SELECT id_ms, status FROM messages ORDER BY id_ms").Select(r => ((long)r.Item1, r.Item2)));
+        Assert.Equal(0, writer.PackedPending);
+    }
+
+    [Fact]
+    public void AnExpansionRolledBackLeavesTheRowPackedAndTheNextChangeExpandsItAgain()
+    {
+        using var temp = new TempDatabase();
+        using var database = temp.Open();
+        using var handle = database.OpenWriterHandle();
+        using var rows = new RowWriter(handle);
+        var m = Enumerable.Range(0, 4).Select(_ => TempDatabase.Message()).ToArray();
+        rows.Begin();
+        rows.InsertPlain(m.Select(WriteOp.Insert).ToArray());
+        rows.Commit();
+        rows.Committed();
+
+        rows.Begin();
+        rows.Apply(WriteOp.Claim(m[1].IdMs, m[1].IdSeq, "q", 1, 5, "q-0")); // expands, then the group fails
+        rows.Rollback();
+        rows.RolledBack();
+        Assert.Equal((1L, 0L), (Scalar(database, "SELECT count(*) FROM intake"), Scalar(database, "SELECT count(*) FROM messages")));
+
+        rows.Begin();
+        rows.Apply(WriteOp.Claim(m[1].IdMs, m[1].IdSeq, "q", 1, 5, "q-0"));
+        rows.Commit();
+        rows.Committed();
+        Assert.Equal((0L, 4L, 1L), (Scalar(database, "SELECT count(*) FROM intake"), Scalar(database, "SELECT count(*) FROM messages"), Scalar(database, "SELECT count(*) FROM messages WHERE status = 1")));
+        Assert.Equal(0, rows.PackedPending);
+    }
+
+    [Fact]
+    public async Task AGroupOfSingleEnqueuesIsOnePackedRowPerQueue()
+    {
+        using var temp = new TempDatabase();
+        using var database = temp.Open();
+        using var writer = new GroupCommitWriter(database);
+        using var hold = new ManualResetEventSlim(false);
+        writer.HoldGroups = hold;
+        var writes = Enumerable.Range(0, 30).Select(i => writer.Write(WriteOp.Insert(TempDatabase.Message(i % 3 == 0 ? "other" : "q")))).ToArray();
+        hold.Set();
+        await Task.WhenAll(writes).WaitAsync(Bound, TestContext.Current.CancellationToken);
+
+        Assert.Equal(1, writer.Transactions);
+        Assert.Equal([("other", 10L), ("q", 20L)], Rows(database, "SELECT queue, count FROM intake ORDER BY queue").Select(r => ((string)r.Item1, r.Item2)));
+    }
+
+    [Fact]
+    public async Task WithPackingOffEveryMessageIsARowOfItsOwn()
+    {
+        using var temp = new TempDatabase();
+        temp.Options.PackIntake = false;
+        using var database = temp.Open();
+        using var writer = new GroupCommitWriter(database);
+        await writer.Write(Enumerable.Range(0, 5).Select(_ => WriteOp.Insert(TempDatabase.Message())).ToArray()).WaitAsync(Bound, TestContext.Current.CancellationToken);
+
+        Assert.Equal((0L, 5L), (Scalar(database, "SELECT count(*) FROM intake"), Scalar(database, "SELECT count(*) FROM messages")));
+    }
+
+    // Read on a connection of its own: what was committed.
+    private static long Scalar(SqliteDatabase database, string sql)
+    {
+        using var connection = database.OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static List<(object, long)> Rows(SqliteDatabase database, string sql)
+    {
+        using var connection = database.OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        using var reader = command.ExecuteReader();
+        var rows = new List<(object, long)>();
+        while (reader.Read())
+        {
+            rows.Add((reader.GetValue(0), reader.GetInt64(1)));
+        }
+
+        return rows;
+    }
+}
