@@ -23,6 +23,12 @@ internal sealed class StorageOptions
     /// <summary><c>Normal</c> (survives a process crash) or <c>Full</c> (survives power loss too).</summary>
     public string Synchronous { get; set; } = nameof(SqliteSynchronous.Normal);
 
+    /// <summary>
+    /// SQLite: a group's plain inserts go into one packed row, expanded into a row per message when first claimed
+    /// (true, the default); false writes a row per message at once. Durability is the same either way.
+    /// </summary>
+    public bool PackIntake { get; set; } = true;
+
     public bool IsSqlite => string.Equals(Provider, Sqlite, StringComparison.OrdinalIgnoreCase);
 
     public bool IsPostgres => string.Equals(Provider, Postgres, StringComparison.OrdinalIgnoreCase);
@@ -31,6 +37,7 @@ internal sealed class StorageOptions
     {
         Path = Path,
         Synchronous = Enum.Parse<SqliteSynchronous>(Synchronous, ignoreCase: true),
+        PackIntake = PackIntake,
     };
 }
 

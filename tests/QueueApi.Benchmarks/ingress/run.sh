@@ -2,8 +2,9 @@
 # HTTP ingress benchmark: starts the built service once and runs wrk against it.
 #   run.sh              single enqueue vs the bare /bench/echo, and batches of 100, in interleaved rounds
 #   run.sh --overload   60 s above capacity: only 202/429, RSS flat, books balanced
-#   run.sh --storage    durable (SQLite) against in-memory storage: single enqueues and batches of 100, two services,
-#                       interleaved rounds
+#   run.sh --storage    durable (SQLite) against in-memory storage: single enqueues and batches of 100, three services
+#                       (memory, SQLite, SQLite with PackIntake off), interleaved rounds; PAUSED=1 pauses their queues
+#                       first (ingest alone)
 #   run.sh --idempotency  single enqueue with a unique Idempotency-Key vs without one, in interleaved rounds
 # Environment: ROUNDS (5), DURATION (s per route and round, 4), WARMUP (s per route, 8), OVERLOAD_DURATION (60),
 # THREADS (1), CONNECTIONS (32), NO_BUILD=1, STORAGE (Memory|Sqlite, for --idempotency; Memory).
@@ -24,7 +25,8 @@ pid2=""
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk (or run .ci/install)" >&2; exit 2; }
 
 cleanup() {
-  if [ -n "$pid2" ] && kill -0 "$pid2" 2>/dev/null; then kill -TERM "$pid2" 2>/dev/null || true; fi
+  local p
+  for p in $pid2; do kill -0 "$p" 2>/dev/null && kill -TERM "$p" 2>/dev/null || true; done
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
     kill -TERM "$pid" 2>/dev/null || true
     for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -225,50 +227,67 @@ overload() {
 }
 
 storage() {
-  local queue="QueueApi__Queues__default__Capacity=2000000 QueueApi__Queues__default__Workers=2 QueueApi__Queues__default__Handler=log QueueApi__Api__MaxBatchBytes=1048576"
+  local queue="QueueApi__Queues__default__Capacity=${CAPACITY:-$([ "${PAUSED:-0}" = 1 ] && echo 10000000 || echo 2000000)} QueueApi__Queues__default__Workers=2 QueueApi__Queues__default__Handler=log QueueApi__Api__MaxBatchBytes=1048576 QueueApi__AdminApiKey=bench-key"
   # shellcheck disable=SC2086
   start_service QueueApi__Storage__Provider=Memory $queue
   local mem=$base mem_pid=$pid
   # shellcheck disable=SC2086
   start_service QueueApi__Storage__Provider=Sqlite QueueApi__Storage__Path="$work/queueapi.db" $queue
-  local lite=$base
-  pid2=$mem_pid
-  echo "memory on $mem, sqlite on $lite ($work/queueapi.db); wrk -t$threads -c$connections; $rounds rounds of ${duration}s per route"
+  local lite=$base lite_pid=$pid
+  # The same store writing a row per message at once (PackIntake off): the layout before packed intake, same run.
+  # shellcheck disable=SC2086
+  start_service QueueApi__Storage__Provider=Sqlite QueueApi__Storage__Path="$work/rows.db" QueueApi__Storage__PackIntake=false $queue
+  local rows=$base
+  pid2="$mem_pid $lite_pid"
+  local what="workers running"
+  if [ "${PAUSED:-0}" = 1 ]; then
+    # Ingest alone: with workers draining beside the intake, each service's rounds also pay for the other's backlog.
+    for b in "$mem" "$lite" "$rows"; do curl -fs -X POST -H "X-Api-Key: bench-key" "$b/queues/default/pause" >/dev/null; done
+    what="queues paused (ingest alone)"
+  fi
+  echo "memory on $mem, sqlite on $lite, sqlite rows on $rows ($work); $what; wrk -t$threads -c$connections; $rounds rounds of ${duration}s per route"
   base=$mem; bench warm-ms /queues/default/messages "$warmup"; bench warm-mb /queues/default/messages/batch "$warmup" 100
   base=$lite; bench warm-ss /queues/default/messages "$warmup"; bench warm-sb /queues/default/messages/batch "$warmup" 100
+  base=$rows; bench warm-rs /queues/default/messages "$warmup"; bench warm-rb /queues/default/messages/batch "$warmup" 100
 
-  local r ms ss mb sb
+  local r ms ss rs mb sb rb
   : >"$work/ratios"
   for r in $(seq 1 "$rounds"); do
     base=$mem; bench "ms$r" /queues/default/messages "$duration"
     base=$lite; bench "ss$r" /queues/default/messages "$duration"
+    base=$rows; bench "rs$r" /queues/default/messages "$duration"
     base=$mem; bench "mb$r" /queues/default/messages/batch "$duration" 100
     base=$lite; bench "sb$r" /queues/default/messages/batch "$duration" 100
+    base=$rows; bench "rb$r" /queues/default/messages/batch "$duration" 100
     ms=$(calc %.1f "$(status "ms$r" 202) / $(get "ms$r" seconds)")
     ss=$(calc %.1f "$(status "ss$r" 202) / $(get "ss$r" seconds)")
+    rs=$(calc %.1f "$(status "rs$r" 202) / $(get "rs$r" seconds)")
     mb=$(calc %.1f "$(status "mb$r" 202) * 100 / $(get "mb$r" seconds)")
     sb=$(calc %.1f "$(status "sb$r" 202) * 100 / $(get "sb$r" seconds)")
-    echo "$ms $ss $mb $sb $(calc %.4f "$ss / $ms") $(calc %.4f "$sb / $mb")" >>"$work/ratios"
-    echo "round $r: single memory $ms rps, sqlite $ss rps; batch memory $mb msg/s, sqlite $sb msg/s"
+    rb=$(calc %.1f "$(status "rb$r" 202) * 100 / $(get "rb$r" seconds)")
+    echo "$ms $ss $mb $sb $(calc %.4f "$ss / $ms") $(calc %.4f "$sb / $mb") $rs $rb $(calc %.4f "$rs / $ms") $(calc %.4f "$rb / $mb")" >>"$work/ratios"
+    echo "round $r: single memory $ms rps, sqlite $ss, rows $rs; batch memory $mb msg/s, sqlite $sb, rows $rb"
   done
 
-  local r1 r2 other=0
+  local r1 r2 r3 r4 other=0
   r1=$(awk '{print $5}' "$work/ratios" | median)
   r2=$(awk '{print $6}' "$work/ratios" | median)
+  r3=$(awk '{print $9}' "$work/ratios" | median)
+  r4=$(awk '{print $10}' "$work/ratios" | median)
   for r in $(seq 1 "$rounds"); do
-    for n in ms ss mb sb; do other=$(( other + $(get "$n$r" requests) - $(status "$n$r" 202) )); done
+    for n in ms ss rs mb sb rb; do other=$(( other + $(get "$n$r" requests) - $(status "$n$r" 202) )); done
   done
   echo
-  echo "## Durable storage (SQLite, synchronous Normal) against memory, HTTP ingress (wrk -t$threads -c$connections, $rounds interleaved rounds of ${duration} s)"
+  echo "## Durable storage (SQLite, synchronous Normal) against memory, HTTP ingress, $what (wrk -t$threads -c$connections, $rounds interleaved rounds of ${duration} s)"
   echo
   machine
   echo
-  echo "| figure | memory | sqlite | sqlite / memory (median of rounds) | target | met |"
-  echo "| --- | ---: | ---: | ---: | --- | --- |"
-  echo "| single enqueue, 202/s | $(awk '{print $1}' "$work/ratios" | median) | $(awk '{print $2}' "$work/ratios" | median) | $(calc %.3f "$r1")x | >= 0.8x | $(verdict "$r1 >= 0.8") |"
-  echo "| batches of 100, messages/s | $(awk '{print $3}' "$work/ratios" | median) | $(awk '{print $4}' "$work/ratios" | median) | $(calc %.3f "$r2")x | >= 0.8x | $(verdict "$r2 >= 0.8") |"
-  echo "| answers other than 202, all rounds | | | $other | 0 | $(verdict "$other == 0") |"
-  echo "| database file after the run | | $(du -h "$work/queueapi.db" | cut -f1) | | (info) | |"
+  echo "| figure | memory | sqlite | sqlite / memory (median of rounds) | target | met | sqlite, a row per message | its ratio |"
+  echo "| --- | ---: | ---: | ---: | --- | --- | ---: | ---: |"
+  echo "| single enqueue, 202/s | $(awk '{print $1}' "$work/ratios" | median) | $(awk '{print $2}' "$work/ratios" | median) | $(calc %.3f "$r1")x | >= 0.8x | $(verdict "$r1 >= 0.8") | $(awk '{print $7}' "$work/ratios" | median) | $(calc %.3f "$r3")x |"
+  echo "| batches of 100, messages/s | $(awk '{print $3}' "$work/ratios" | median) | $(awk '{print $4}' "$work/ratios" | median) | $(calc %.3f "$r2")x | >= 0.8x | $(verdict "$r2 >= 0.8") | $(awk '{print $8}' "$work/ratios" | median) | $(calc %.3f "$r4")x |"
+  echo "| answers other than 202, all rounds | | | $other | 0 | $(verdict "$other == 0") | | |"
+  echo "| database file after the run | | $(du -h "$work/queueapi.db" | cut -f1) | | (info) | | $(du -h "$work/rows.db" | cut -f1) | |"
   echo
 }
 
