@@ -38,7 +38,7 @@ switch (mode)
     case "host":
         return IngressHost.Run(rest);
     case "sqlite":
-        SqliteStartup.Run();
+        SqliteStartup.Run(pack: args.Length < 2 || args[1] != "rows");
         return 0;
     case "sqlite-intake":
         SqliteIntake.Run(rest);

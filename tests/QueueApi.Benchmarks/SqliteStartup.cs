@@ -17,18 +17,26 @@ internal static class SqliteStartup
     private const int Batch = 1_000;
     private static readonly byte[] Payload = """{"orderId":12345,"action":"ship"}"""u8.ToArray();
 
-    public static void Run()
+    /// <param name="pack">False writes a row per message at once (PackIntake off): <c>sqlite rows</c>.</param>
+    public static void Run(bool pack = true)
     {
         var folder = Directory.CreateTempSubdirectory("queueapi-bench-sqlite-").FullName;
         try
         {
-            var options = new SqliteStorageOptions { Path = "queueapi.db" };
+            var options = new SqliteStorageOptions { Path = "queueapi.db", PackIntake = pack };
+            Console.WriteLine($"sqlite: {(pack ? "packed intake" : "a row per message (PackIntake off)")}");
             var path = Path.Combine(folder, "queueapi.db");
             var written = Fill(options, folder, processAll: false);
             Console.WriteLine($"sqlite: wrote {Messages:N0} queued messages in batches of {Batch}: {Messages / written.TotalSeconds:N0} msg/s, file {Size(path)}");
 
             var before = Resident();
             var clock = Stopwatch.StartNew();
+            using (SqliteDatabase.Open(options, folder))
+            {
+                // Opening alone: lock, check, migrate, and expand what is still packed.
+                Console.WriteLine($"sqlite: opening the file {clock.Elapsed.TotalSeconds:N2} s");
+            }
+
             using (var storage = new SqliteStorage(options, folder, TimeProvider.System))
             {
                 var store = storage.Open("bench", new QueueOptions { Capacity = Messages, Workers = 2 });

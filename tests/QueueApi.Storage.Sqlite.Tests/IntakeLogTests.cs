@@ -83,6 +83,24 @@ public sealed class IntakeLogTests
     }
 
     [Fact]
+    public async Task AChangeInTheSameGroupAsItsInsertFindsTheRowPackedThere()
+    {
+        using var temp = new TempDatabase();
+        using var database = temp.Open();
+        using var writer = new GroupCommitWriter(database);
+        var m = Enumerable.Range(0, 2).Select(_ => TempDatabase.Message()).ToArray();
+
+        await writer.Write([WriteOp.Insert(m[0]), WriteOp.Insert(m[1]), WriteOp.Claim(m[0].IdMs, m[0].IdSeq, "q", 1, 5, "q-0"),
+            WriteOp.Finish(m[0].IdMs, m[0].IdSeq, "q", StoredStatus.Succeeded, 6, null)]).WaitAsync(Bound, TestContext.Current.CancellationToken);
+
+        Assert.Equal(0L, Scalar(database, "SELECT count(*) FROM intake"));
+        Assert.Equal(
+            [(m[0].IdMs, (long)StoredStatus.Succeeded), (m[1].IdMs, 0L)],
+            Rows(database, "SELECT id_ms, status FROM messages ORDER BY id_ms").Select(r => ((long)r.Item1, r.Item2)));
+        Assert.Equal(0, writer.PackedPending);
+    }
+
+    [Fact]
     public void AnExpansionRolledBackLeavesTheRowPackedAndTheNextChangeExpandsItAgain()
     {
         using var temp = new TempDatabase();

@@ -149,7 +149,9 @@ public sealed class SqliteDatabase : IDisposable
             }
 
             var version = Schema.Migrate(connection, Path);
-            // Before anything reads the queues: what an earlier run left packed becomes message rows.
+            // Before anything reads the queues: what an earlier run left packed becomes message rows (with the writer's
+            // page cache, so a million rows do not spill the default 2 MB one).
+            Execute(connection, "PRAGMA cache_size = -32768;");
             using (var rows = new Writing.RowWriter(connection.Handle!, pack: false))
             {
                 rows.ExpandPacked();

@@ -24,11 +24,11 @@ internal sealed class IntakeLog : IDisposable
     private readonly Dictionary<string, IntakeLane> _lanes = new(StringComparer.Ordinal);
     private readonly List<PackedRow> _added = [];
     private readonly List<PackedRow> _expanded = [];
-    private readonly List<WriteOp> _unpacked = [];
+    private readonly List<PackedEntry> _entries = [];
     private byte[] _buffer = new byte[64 * 1024];
 
-    /// <summary>Writes message rows without counting them again (they were counted when packed).</summary>
-    public delegate void InsertRows(ReadOnlySpan<WriteOp> ops);
+    /// <summary>Writes a packed row's messages as message rows, without counting them again (they were counted when packed).</summary>
+    public delegate void InsertRows(string queue, ReadOnlySpan<byte> blob, ReadOnlySpan<PackedEntry> entries);
 
     public IntakeLog(sqlite3 db, InsertRows insertRows)
     {
@@ -80,12 +80,22 @@ internal sealed class IntakeLog : IDisposable
     /// <summary>Before a change to a message: expands the packed rows that may hold it (usually none, or one).</summary>
     public void Touch(string queue, long idMs, uint idSeq)
     {
+        var key = new IntakeKey(idMs, idSeq);
+        // Packed earlier in this very group (a caller that sends an insert and its claim together): not indexed yet.
+        foreach (var row in _added)
+        {
+            if (!row.Expanded && string.Equals(row.Queue, queue, StringComparison.Ordinal) && row.Min.CompareTo(key) <= 0 && row.Max.CompareTo(key) >= 0)
+            {
+                Expand(row);
+            }
+        }
+
         if (Pending == 0 || !_lanes.TryGetValue(queue, out var lane))
         {
             return;
         }
 
-        foreach (var row in lane.Covering(new IntakeKey(idMs, idSeq)))
+        foreach (var row in lane.Covering(key))
         {
             Expand(row);
         }
@@ -115,13 +125,19 @@ internal sealed class IntakeLog : IDisposable
     {
         foreach (var row in _added)
         {
-            LaneOf(row.Queue).Add(row);
-            Pending += row.Count;
+            if (!row.Expanded)
+            {
+                LaneOf(row.Queue).Add(row);
+                Pending += row.Count;
+            }
         }
 
         foreach (var row in _expanded)
         {
-            Pending -= row.Count;
+            if (!_added.Contains(row))
+            {
+                Pending -= row.Count;
+            }
         }
 
         _added.Clear();
@@ -153,7 +169,6 @@ internal sealed class IntakeLog : IDisposable
 
     private void Expand(PackedRow row)
     {
-        _unpacked.Clear();
         raw.sqlite3_bind_int64(_read, 1, row.Id);
         try
         {
@@ -164,25 +179,26 @@ internal sealed class IntakeLog : IDisposable
             }
 
             var queue = string.Intern(raw.sqlite3_column_text(_read, 0).utf8_to_string());
+            // The blob stays valid until the statement is reset: its payloads are bound straight from it.
             var blob = raw.sqlite3_column_blob(_read, 1);
+            _entries.Clear();
             for (var at = 0; at < blob.Length;)
             {
                 var span = blob[at..];
                 var length = BinaryPrimitives.ReadInt32LittleEndian(span[20..]);
-                _unpacked.Add(WriteOp.Insert(
-                    BinaryPrimitives.ReadInt64LittleEndian(span), BinaryPrimitives.ReadUInt32LittleEndian(span[8..]), queue,
-                    span.Slice(Header, length).ToArray(), BinaryPrimitives.ReadInt64LittleEndian(span[12..])));
+                _entries.Add(new PackedEntry(
+                    BinaryPrimitives.ReadInt64LittleEndian(span), BinaryPrimitives.ReadUInt32LittleEndian(span[8..]), BinaryPrimitives.ReadInt64LittleEndian(span[12..]), at + Header, length));
                 at += Header + length;
             }
+
+            _insertRows(queue, blob, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_entries));
         }
         finally
         {
             raw.sqlite3_reset(_read);
         }
 
-        _insertRows(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_unpacked));
         _delete.Bind(1, row.Id).Run();
-        _unpacked.Clear();
         row.Expanded = true;
         _expanded.Add(row);
     }

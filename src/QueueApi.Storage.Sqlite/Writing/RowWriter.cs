@@ -57,7 +57,7 @@ internal sealed class RowWriter : IDisposable
         _delete = new(connection, "DELETE FROM messages" + ByKey);
         _paused = new(connection, "INSERT INTO queues (queue, paused) VALUES (?1, ?2) ON CONFLICT (queue) DO UPDATE SET paused = excluded.paused");
         _count = new(connection, "INSERT INTO books (queue, counter, value) VALUES (?1, ?2, ?3) ON CONFLICT (queue, counter) DO UPDATE SET value = value + excluded.value");
-        _intake = pack ? new IntakeLog(connection, InsertRows) : null;
+        _intake = pack ? new IntakeLog(connection, InsertPacked) : null;
     }
 
     /// <summary>Messages in packed intake rows not yet expanded, as of the last commit.</summary>
@@ -168,7 +168,7 @@ internal sealed class RowWriter : IDisposable
             return 0;
         }
 
-        using var intake = _intake is null ? new IntakeLog(_db, InsertRows) : null;
+        using var intake = _intake is null ? new IntakeLog(_db, InsertPacked) : null;
         Begin();
         try
         {
@@ -192,20 +192,27 @@ internal sealed class RowWriter : IDisposable
     }
 
     /// <summary>Message rows for plain inserts into one queue, by multi-row statements; no books (the caller counts).</summary>
-    private void InsertRows(ReadOnlySpan<WriteOp> ops)
+    private void InsertRows(ReadOnlySpan<WriteOp> ops) => InsertRows(new OpRows(ops));
+
+    /// <summary>A packed row's messages as message rows (its expansion); counted when they were packed.</summary>
+    private void InsertPacked(string queue, ReadOnlySpan<byte> blob, ReadOnlySpan<PackedEntry> entries) => InsertRows(new PackedRows(queue, blob, entries));
+
+    private void InsertRows<TRows>(scoped in TRows rows)
+        where TRows : IRowSource, allows ref struct
     {
         var at = 0;
+        var queue = rows.Queue;
         for (var k = 0; k < RunSizes.Length; k++)
         {
             var size = RunSizes[k];
-            while (ops.Length - at >= size)
+            while (rows.Count - at >= size)
             {
                 var statement = _insertRuns[k];
                 for (var r = 0; r < size; r++)
                 {
-                    ref readonly var op = ref ops[at + r];
                     var p = 5 * r;
-                    statement.Bind(p + 1, op.Queue).Bind(p + 2, op.IdMs).Bind(p + 3, (long)op.IdSeq).Bind(p + 4, op.Payload).Bind(p + 5, op.Time);
+                    var i = at + r;
+                    statement.Bind(p + 1, queue).Bind(p + 2, rows.IdMs(i)).Bind(p + 3, (long)rows.IdSeq(i)).Bind(p + 4, rows.Payload(i)).Bind(p + 5, rows.EnqueuedAt(i));
                 }
 
                 statement.Run();
@@ -214,9 +221,9 @@ internal sealed class RowWriter : IDisposable
         }
 
         // Below the smallest run size: one row at a time.
-        for (; at < ops.Length; at++)
+        for (; at < rows.Count; at++)
         {
-            Key(_insert, ops[at]).Bind(4, ops[at].Payload).Bind(5, ops[at].Time).Run();
+            _insert.Bind(1, queue).Bind(2, rows.IdMs(at)).Bind(3, (long)rows.IdSeq(at)).Bind(4, rows.Payload(at)).Bind(5, rows.EnqueuedAt(at)).Run();
         }
     }
 

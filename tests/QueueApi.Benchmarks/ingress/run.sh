@@ -226,33 +226,47 @@ overload() {
   echo "counts: $(echo "$json" | grep -o '"counts":{[^}]*}')"
 }
 
-storage() {
-  local queue="QueueApi__Queues__default__Capacity=${CAPACITY:-$([ "${PAUSED:-0}" = 1 ] && echo 10000000 || echo 2000000)} QueueApi__Queues__default__Workers=2 QueueApi__Queues__default__Handler=log QueueApi__Api__MaxBatchBytes=1048576 QueueApi__AdminApiKey=bench-key"
+# start_three ROUND: memory, SQLite and SQLite with PackIntake off, each on fresh files; paused if PAUSED=1; warmed up.
+start_three() {
+  local queue="QueueApi__Queues__default__Capacity=${CAPACITY:-10000000} QueueApi__Queues__default__Workers=2 QueueApi__Queues__default__Handler=log QueueApi__Api__MaxBatchBytes=1048576 QueueApi__AdminApiKey=bench-key"
   # shellcheck disable=SC2086
   start_service QueueApi__Storage__Provider=Memory $queue
-  local mem=$base mem_pid=$pid
+  mem=$base; pid2="$pid2 $pid"
   # shellcheck disable=SC2086
-  start_service QueueApi__Storage__Provider=Sqlite QueueApi__Storage__Path="$work/queueapi.db" $queue
-  local lite=$base lite_pid=$pid
+  start_service QueueApi__Storage__Provider=Sqlite QueueApi__Storage__Path="$work/queueapi-$1.db" $queue
+  lite=$base; pid2="$pid2 $pid"
   # The same store writing a row per message at once (PackIntake off): the layout before packed intake, same run.
   # shellcheck disable=SC2086
-  start_service QueueApi__Storage__Provider=Sqlite QueueApi__Storage__Path="$work/rows.db" QueueApi__Storage__PackIntake=false $queue
-  local rows=$base
-  pid2="$mem_pid $lite_pid"
-  local what="workers running"
+  start_service QueueApi__Storage__Provider=Sqlite QueueApi__Storage__Path="$work/rows-$1.db" QueueApi__Storage__PackIntake=false $queue
+  rows=$base; pid2="$pid2 $pid"; pid=""
   if [ "${PAUSED:-0}" = 1 ]; then
-    # Ingest alone: with workers draining beside the intake, each service's rounds also pay for the other's backlog.
     for b in "$mem" "$lite" "$rows"; do curl -fs -X POST -H "X-Api-Key: bench-key" "$b/queues/default/pause" >/dev/null; done
-    what="queues paused (ingest alone)"
   fi
-  echo "memory on $mem, sqlite on $lite, sqlite rows on $rows ($work); $what; wrk -t$threads -c$connections; $rounds rounds of ${duration}s per route"
   base=$mem; bench warm-ms /queues/default/messages "$warmup"; bench warm-mb /queues/default/messages/batch "$warmup" 100
   base=$lite; bench warm-ss /queues/default/messages "$warmup"; bench warm-sb /queues/default/messages/batch "$warmup" 100
   base=$rows; bench warm-rs /queues/default/messages "$warmup"; bench warm-rb /queues/default/messages/batch "$warmup" 100
+}
+
+stop_three() {
+  local p
+  for p in $pid2; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in $pid2; do for _ in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done; kill -KILL "$p" 2>/dev/null || true; done
+  pid2=""
+  rm -f "$work"/*.db*
+}
+
+storage() {
+  local mem lite rows what="workers running"
+  # Paused, a queue only grows, and a process holding millions of messages slows with its heap: with PAUSED=1 every
+  # round starts the three services afresh, so each round compares them at the same (small) backlog.
+  [ "${PAUSED:-0}" = 1 ] && what="queues paused (ingest alone), fresh services every round"
+  echo "$what; wrk -t$threads -c$connections; $rounds rounds of ${duration}s per route; warm-up ${warmup}s per route"
+  start_three 0
 
   local r ms ss rs mb sb rb
   : >"$work/ratios"
   for r in $(seq 1 "$rounds"); do
+    if [ "${PAUSED:-0}" = 1 ] && [ "$r" -gt 1 ]; then stop_three; start_three "$r"; fi
     base=$mem; bench "ms$r" /queues/default/messages "$duration"
     base=$lite; bench "ss$r" /queues/default/messages "$duration"
     base=$rows; bench "rs$r" /queues/default/messages "$duration"
@@ -287,7 +301,7 @@ storage() {
   echo "| single enqueue, 202/s | $(awk '{print $1}' "$work/ratios" | median) | $(awk '{print $2}' "$work/ratios" | median) | $(calc %.3f "$r1")x | >= 0.8x | $(verdict "$r1 >= 0.8") | $(awk '{print $7}' "$work/ratios" | median) | $(calc %.3f "$r3")x |"
   echo "| batches of 100, messages/s | $(awk '{print $3}' "$work/ratios" | median) | $(awk '{print $4}' "$work/ratios" | median) | $(calc %.3f "$r2")x | >= 0.8x | $(verdict "$r2 >= 0.8") | $(awk '{print $8}' "$work/ratios" | median) | $(calc %.3f "$r4")x |"
   echo "| answers other than 202, all rounds | | | $other | 0 | $(verdict "$other == 0") | | |"
-  echo "| database file after the run | | $(du -h "$work/queueapi.db" | cut -f1) | | (info) | | $(du -h "$work/rows.db" | cut -f1) | |"
+  echo "| database file after the last round | | $(du -ch "$work"/queueapi-*.db* | tail -1 | cut -f1) | | (info) | | $(du -ch "$work"/rows-*.db* | tail -1 | cut -f1) | |"
   echo
 }
 
