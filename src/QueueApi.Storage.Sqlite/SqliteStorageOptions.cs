@@ -19,11 +19,12 @@ public sealed class SqliteStorageOptions
     public SqliteSynchronous Synchronous { get; set; } = SqliteSynchronous.Normal;
 
     /// <summary>
-    /// A group's plain inserts into a queue (and a batch request's) are stored as one packed row, expanded into a
-    /// row per message when a worker first claims one of them (or at the next start): the intake writes one row
-    /// where it wrote dozens. Off, every message is a row of its own from the start (for comparing the two).
+    /// Opt-in: a group's plain inserts into a queue (and a batch request's) are stored as one packed row, expanded
+    /// into a row per message when a worker first claims one of them (or when the file is next opened). The intake
+    /// writes one row where it wrote dozens, and opening a file with a large packed backlog pays for the expansion;
+    /// see docs/decisions/0033-packed-intake.md. Off (the default), every message is a row of its own at once.
     /// </summary>
-    public bool PackIntake { get; set; } = true;
+    public bool PackIntake { get; set; }
 
     /// <summary>Test hook: caps the file at this many pages (<c>PRAGMA max_page_count</c>) to provoke a full disk.</summary>
     internal long? MaxPageCount { get; set; }

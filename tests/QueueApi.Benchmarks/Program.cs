@@ -38,7 +38,7 @@ switch (mode)
     case "host":
         return IngressHost.Run(rest);
     case "sqlite":
-        SqliteStartup.Run(pack: args.Length < 2 || args[1] != "rows");
+        SqliteStartup.Run(pack: args.Length > 1 && args[1] == "packed");
         return 0;
     case "sqlite-intake":
         SqliteIntake.Run(rest);

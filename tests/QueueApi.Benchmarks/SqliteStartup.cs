@@ -17,8 +17,8 @@ internal static class SqliteStartup
     private const int Batch = 1_000;
     private static readonly byte[] Payload = """{"orderId":12345,"action":"ship"}"""u8.ToArray();
 
-    /// <param name="pack">False writes a row per message at once (PackIntake off): <c>sqlite rows</c>.</param>
-    public static void Run(bool pack = true)
+    /// <param name="pack">True packs the intake (PackIntake, opt-in): <c>sqlite packed</c>.</param>
+    public static void Run(bool pack = false)
     {
         var folder = Directory.CreateTempSubdirectory("queueapi-bench-sqlite-").FullName;
         try

@@ -60,7 +60,7 @@ public sealed class GroupCommitWriterTests
     public async Task OneGroupOfSingleInsertsIntoTwoQueuesAmongOtherChangesKeepsEveryRowAndTheBooks()
     {
         using var temp = new TempDatabase();
-        temp.Options.PackIntake = false; // The multi-row inserts, as a packed row's expansion writes them (IntakeLogTests pack).
+        temp.Options.PackIntake = false; // The multi-row inserts (the default; IntakeLogTests pack).
         using var database = temp.Open();
         using var writer = new GroupCommitWriter(database);
         var running = TempDatabase.Message();

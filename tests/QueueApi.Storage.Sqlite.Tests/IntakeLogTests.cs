@@ -6,7 +6,7 @@ using QueueApi.Storage.Sqlite.Writing;
 namespace QueueApi.Storage.Sqlite.Tests;
 
 /// <summary>
-/// Plain inserts are packed a group (or a batch) to a row of <c>intake</c>; a packed message becomes a row of
+/// With PackIntake on (opt-in), plain inserts are packed a group (or a batch) to a row of <c>intake</c>; a packed message becomes a row of
 /// <c>messages</c> before anything changes it, and every packed row left is expanded when the file is opened.
 /// </summary>
 public sealed class IntakeLogTests
@@ -17,6 +17,7 @@ public sealed class IntakeLogTests
     public async Task ABatchIsOnePackedRowCountedOnceAndBecomesMessageRowsInIdOrderAtTheNextOpen()
     {
         using var temp = new TempDatabase();
+        temp.Options.PackIntake = true;
         var batch = Enumerable.Range(0, 50).Select(i => TempDatabase.Message(payload: $"{{\"n\":{i}}}")).ToArray();
         using (var database = temp.Open())
         using (var writer = new GroupCommitWriter(database))
@@ -41,6 +42,7 @@ public sealed class IntakeLogTests
     public async Task AClaimExpandsThePackedRowThatHoldsItsMessageInTheClaimsOwnCommit()
     {
         using var temp = new TempDatabase();
+        temp.Options.PackIntake = true;
         using var database = temp.Open();
         using var writer = new GroupCommitWriter(database);
         var batch = Enumerable.Range(0, 20).Select(_ => TempDatabase.Message()).ToArray();
@@ -65,6 +67,7 @@ public sealed class IntakeLogTests
     public async Task OverlappingPackedRowsAreEachExpandedBeforeAChangeToAMessageTheyMayHold()
     {
         using var temp = new TempDatabase();
+        temp.Options.PackIntake = true;
         using var database = temp.Open();
         using var writer = new GroupCommitWriter(database);
         // Ids given out before the writer sees them: the first batch spans the second's only message.
@@ -86,6 +89,7 @@ public sealed class IntakeLogTests
     public async Task AChangeInTheSameGroupAsItsInsertFindsTheRowPackedThere()
     {
         using var temp = new TempDatabase();
+        temp.Options.PackIntake = true;
         using var database = temp.Open();
         using var writer = new GroupCommitWriter(database);
         var m = Enumerable.Range(0, 2).Select(_ => TempDatabase.Message()).ToArray();
@@ -104,9 +108,10 @@ public sealed class IntakeLogTests
     public void AnExpansionRolledBackLeavesTheRowPackedAndTheNextChangeExpandsItAgain()
     {
         using var temp = new TempDatabase();
+        temp.Options.PackIntake = true;
         using var database = temp.Open();
         using var handle = database.OpenWriterHandle();
-        using var rows = new RowWriter(handle);
+        using var rows = new RowWriter(handle, pack: true);
         var m = Enumerable.Range(0, 4).Select(_ => TempDatabase.Message()).ToArray();
         rows.Begin();
         rows.InsertPlain(m.Select(WriteOp.Insert).ToArray());
@@ -131,6 +136,7 @@ public sealed class IntakeLogTests
     public async Task AGroupOfSingleEnqueuesIsOnePackedRowPerQueue()
     {
         using var temp = new TempDatabase();
+        temp.Options.PackIntake = true;
         using var database = temp.Open();
         using var writer = new GroupCommitWriter(database);
         using var hold = new ManualResetEventSlim(false);

@@ -39,7 +39,7 @@ internal sealed class RowWriter : IDisposable
     // Parameters by position: ?1 queue, ?2 id_ms, ?3 id_seq, then each statement's own.
     /// <param name="connection">The writer's handle; only the writer's thread uses it.</param>
     /// <param name="pack">Plain inserts go into packed intake rows (<see cref="IntakeLog"/>) instead of a row each.</param>
-    public RowWriter(sqlite3 connection, bool pack = true)
+    public RowWriter(sqlite3 connection, bool pack)
     {
         _db = connection;
         _insert = new(connection, "INSERT INTO messages (queue, id_ms, id_seq, payload, status, enqueued_at) VALUES (?1, ?2, ?3, ?4, 0, ?5)");

@@ -24,10 +24,11 @@ internal sealed class StorageOptions
     public string Synchronous { get; set; } = nameof(SqliteSynchronous.Normal);
 
     /// <summary>
-    /// SQLite: a group's plain inserts go into one packed row, expanded into a row per message when first claimed
-    /// (true, the default); false writes a row per message at once. Durability is the same either way.
+    /// SQLite, opt-in: a group's plain inserts go into one packed row, expanded into a row per message when first
+    /// claimed or when the file is next opened; false (the default) writes a row per message at once. Durability is
+    /// the same either way (docs/decisions/0033-packed-intake.md).
     /// </summary>
-    public bool PackIntake { get; set; } = true;
+    public bool PackIntake { get; set; }
 
     public bool IsSqlite => string.Equals(Provider, Sqlite, StringComparison.OrdinalIgnoreCase);
 

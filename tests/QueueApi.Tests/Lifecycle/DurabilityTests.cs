@@ -79,14 +79,17 @@ public sealed class DurabilityTests : IDisposable
     }
 
     /// <summary>
-    /// With the queue paused nothing is claimed, so every accepted message is still in a packed intake row (a batch's,
-    /// or a group of singles') when the process dies: the restart expands them and each one runs.
+    /// With the queue paused nothing is claimed, so with PackIntake on every accepted message is still in a packed
+    /// intake row (a batch's, or a group of singles') when the process dies: the restart expands them and each runs.
     /// </summary>
-    [Fact]
-    public async Task BatchesAndSinglesAcceptedIntoAPausedQueueBeforeASigkillAllRunAfterTheRestart()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task BatchesAndSinglesAcceptedIntoAPausedQueueBeforeASigkillAllRunAfterTheRestart(bool packed)
     {
         var accepted = new ConcurrentBag<string>();
-        await using (var service = await ServiceProcess.StartAsync(Settings(), dataFolder: _data))
+        var settings = Settings(("QueueApi__Storage__PackIntake", packed ? "true" : "false"));
+        await using (var service = await ServiceProcess.StartAsync(settings, dataFolder: _data))
         {
             using (var paused = await service.Client.PostAsync("/queues/demo/pause", null, Ct))
             {
@@ -126,7 +129,7 @@ public sealed class DurabilityTests : IDisposable
             await Task.WhenAll(posters).WaitAsync(Within, Ct);
         }
 
-        await using var restarted = await ServiceProcess.StartAsync(Settings(), dataFolder: _data);
+        await using var restarted = await ServiceProcess.StartAsync(settings, dataFolder: _data);
         var queue = await restarted.Client.GetFromJsonAsync<JsonElement>("/queues/demo", Ct);
         Assert.True(queue.GetProperty("counts").GetProperty("queued").GetInt64() >= accepted.Count, $"every 202 is queued after the restart: {queue}");
         using (var resumed = await restarted.Client.PostAsync("/queues/demo/resume", null, Ct))
