@@ -60,7 +60,7 @@ switch (mode)
         PriorityLanes.Run();
         return 0;
     default:
-        Console.Error.WriteLine($"Unknown mode '{mode}'. Use: handoff | split | lifecycle | memory | scheduled | recurring | priorities | sqlite | sqlite-intake | all | host | postgres | recurring-postgres | recurring-sqlite");
+        Console.Error.WriteLine($"Unknown mode '{mode}'. Use: handoff | split | lifecycle | memory | scheduled | recurring | priorities | sqlite [packed] | sqlite-intake | all | host | postgres | recurring-postgres | recurring-sqlite");
         return 2;
 }
 

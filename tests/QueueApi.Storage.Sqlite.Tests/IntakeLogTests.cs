@@ -72,8 +72,9 @@ public sealed class IntakeLogTests
         using var writer = new GroupCommitWriter(database);
         // Ids given out before the writer sees them: the first batch spans the second's only message.
         var m = Enumerable.Range(0, 3).Select(_ => TempDatabase.Message()).ToArray();
-        await writer.Write([WriteOp.Insert(m[0]), WriteOp.Insert(m[2])]).WaitAsync(Bound, TestContext.Current.CancellationToken);
-        await writer.Write([WriteOp.Insert(m[1])]).WaitAsync(Bound, TestContext.Current.CancellationToken);
+        await writer.Write(new[] { WriteOp.Insert(m[0]), WriteOp.Insert(m[2]) }).WaitAsync(Bound, TestContext.Current.CancellationToken);
+        await writer.Write(new[] { WriteOp.Insert(m[1]) }).WaitAsync(Bound, TestContext.Current.CancellationToken);
+        Assert.Equal((2L, 0L), (Scalar(database, "SELECT count(*) FROM intake"), Scalar(database, "SELECT count(*) FROM messages")));
 
         await writer.Write(WriteOp.Finish(m[1].IdMs, m[1].IdSeq, "q", StoredStatus.Dropped, 7, "cancelled")).WaitAsync(Bound, TestContext.Current.CancellationToken);
         await writer.WriteAhead(WriteOp.Claim(m[2].IdMs, m[2].IdSeq, "q", 1, 8, "q-0")).WaitAsync(Bound, TestContext.Current.CancellationToken);
@@ -93,15 +94,34 @@ public sealed class IntakeLogTests
         using var database = temp.Open();
         using var writer = new GroupCommitWriter(database);
         var m = Enumerable.Range(0, 2).Select(_ => TempDatabase.Message()).ToArray();
+        using var hold = new ManualResetEventSlim(false);
+        writer.HoldGroups = hold;
 
-        await writer.Write([WriteOp.Insert(m[0]), WriteOp.Insert(m[1]), WriteOp.Claim(m[0].IdMs, m[0].IdSeq, "q", 1, 5, "q-0"),
-            WriteOp.Finish(m[0].IdMs, m[0].IdSeq, "q", StoredStatus.Succeeded, 6, null)]).WaitAsync(Bound, TestContext.Current.CancellationToken);
+        // Two units in one group: the batch's insert, then a claim and a finish of one of its messages.
+        var inserts = writer.Write(new[] { WriteOp.Insert(m[0]), WriteOp.Insert(m[1]) });
+        var changes = writer.Write(new[] { WriteOp.Claim(m[0].IdMs, m[0].IdSeq, "q", 1, 5, "q-0"), WriteOp.Finish(m[0].IdMs, m[0].IdSeq, "q", StoredStatus.Succeeded, 6, null) });
+        hold.Set();
+        await Task.WhenAll(inserts, changes).WaitAsync(Bound, TestContext.Current.CancellationToken);
 
+        Assert.Equal(1, writer.Transactions);
         Assert.Equal(0L, Scalar(database, "SELECT count(*) FROM intake"));
         Assert.Equal(
             [(m[0].IdMs, (long)StoredStatus.Succeeded), (m[1].IdMs, 0L)],
             Rows(database, "SELECT id_ms, status FROM messages ORDER BY id_ms").Select(r => ((long)r.Item1, r.Item2)));
         Assert.Equal(0, writer.PackedPending);
+    }
+
+    [Fact]
+    public async Task AListThatIsNotAnArrayIsPackedToo()
+    {
+        using var temp = new TempDatabase();
+        temp.Options.PackIntake = true;
+        using var database = temp.Open();
+        using var writer = new GroupCommitWriter(database);
+
+        await writer.Write(new List<WriteOp> { WriteOp.Insert(TempDatabase.Message()), WriteOp.Insert(TempDatabase.Message()) }).WaitAsync(Bound, TestContext.Current.CancellationToken);
+
+        Assert.Equal((1L, 0L), (Scalar(database, "SELECT count(*) FROM intake"), Scalar(database, "SELECT count(*) FROM messages")));
     }
 
     [Fact]

@@ -102,17 +102,10 @@ internal sealed class WriteUnit
             return;
         }
 
-        if (_many is not WriteOp[] all)
-        {
-            foreach (var op in _many)
-            {
-                rows.Apply(op);
-            }
+        // Any list is written alike (packed, or by multi-row statements); the store hands over arrays, so no copy there.
+        var all = _many as WriteOp[] ?? [.. _many];
 
-            return;
-        }
-
-        // A batch request's plain rows go in by multi-row statements: fewer statements to run.
+        // A batch request's plain rows go in by multi-row statements (or one packed row): fewer statements to run.
         var i = 0;
         while (i < all.Length)
         {
