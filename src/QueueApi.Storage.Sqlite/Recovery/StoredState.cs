@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Data.Sqlite;
 using QueueApi.Storage.Sqlite.Database;
+using SQLitePCL;
 
 namespace QueueApi.Storage.Sqlite.Recovery;
 
@@ -20,34 +21,65 @@ public sealed class StoredState(SqliteDatabase database) : IDisposable
     /// effective priority at that time (priority plus one per <paramref name="aging"/> waited, at most 9, as a claim
     /// ranks them), then oldest. Within one priority that is still oldest first, so each lane keeps its order.
     /// </summary>
-    public int ReadActive(string queue, int limit, Action<ActiveRow> each, DateTimeOffset? firstAt = null, TimeSpan aging = default) => Query(
-        queue,
-        $"""
-        SELECT id_ms, id_seq, payload, status, attempts, crashes, enqueued_at, next_attempt_at, due_at, trace_parent, priority FROM messages
-        WHERE queue = $q AND status IN (0, 1, 2, 8) ORDER BY {(firstAt is null ? "" : Urgency(aging))}id_ms, id_seq LIMIT $n
-        """,
-        command =>
+    public int ReadActive(string queue, int limit, Action<ActiveRow> each, DateTimeOffset? firstAt = null, TimeSpan aging = default)
+    {
+        var sql = $"""
+            SELECT id_ms, id_seq, payload, status, attempts, crashes, enqueued_at, next_attempt_at, due_at, trace_parent, priority FROM messages
+            WHERE queue = $q AND status IN (0, 1, 2, 8) ORDER BY {(firstAt is null ? "" : Urgency(aging))}id_ms, id_seq LIMIT $n
+            """;
+        // Straight through SQLite's C API: a start-up reads every stored message once, and ADO.NET's per-column
+        // calls cost about twice as much as the rest of the rebuild (2.3 s of 3.4 s for a million rows).
+        using var connection = database.OpenConnection();
+        var db = connection.Handle!;
+        Check(db, raw.sqlite3_prepare_v2(db, sql, out var statement));
+        using (statement)
         {
-            command.Parameters.AddWithValue("$n", limit);
-            command.Parameters.AddWithValue("$now", firstAt?.UtcTicks ?? 0);
-            command.Parameters.AddWithValue("$aging", aging.Ticks);
-            using var reader = command.ExecuteReader();
+            raw.sqlite3_bind_text(statement, raw.sqlite3_bind_parameter_index(statement, "$q"), queue);
+            raw.sqlite3_bind_int64(statement, raw.sqlite3_bind_parameter_index(statement, "$n"), limit);
+            // $now and $aging appear only in the urgency order (and $now only when messages age): index 0 means absent.
+            var nowAt = raw.sqlite3_bind_parameter_index(statement, "$now");
+            var agingAt = raw.sqlite3_bind_parameter_index(statement, "$aging");
+            if (nowAt > 0)
+            {
+                raw.sqlite3_bind_int64(statement, nowAt, firstAt!.Value.UtcTicks);
+            }
+
+            if (agingAt > 0)
+            {
+                raw.sqlite3_bind_int64(statement, agingAt, aging.Ticks);
+            }
+
             var n = 0;
-            while (reader.Read())
+            int rc;
+            while ((rc = raw.sqlite3_step(statement)) == raw.SQLITE_ROW)
             {
                 each(new ActiveRow(
-                    reader.GetInt64(0), (uint)reader.GetInt64(1), (byte[])reader.GetValue(2), (StoredStatus)reader.GetInt32(3), reader.GetInt32(4),
-                    reader.GetInt32(5), reader.GetInt64(6), reader.IsDBNull(7) ? null : reader.GetInt64(7))
+                    raw.sqlite3_column_int64(statement, 0), (uint)raw.sqlite3_column_int64(statement, 1), raw.sqlite3_column_blob(statement, 2).ToArray(),
+                    (StoredStatus)raw.sqlite3_column_int(statement, 3), raw.sqlite3_column_int(statement, 4), raw.sqlite3_column_int(statement, 5),
+                    raw.sqlite3_column_int64(statement, 6), NullableInt64(statement, 7))
                 {
-                    DueAt = reader.IsDBNull(8) ? null : reader.GetInt64(8),
-                    TraceParent = reader.IsDBNull(9) ? null : reader.GetString(9),
-                    Priority = reader.GetInt32(10),
+                    DueAt = NullableInt64(statement, 8),
+                    TraceParent = raw.sqlite3_column_type(statement, 9) == raw.SQLITE_NULL ? null : raw.sqlite3_column_text(statement, 9).utf8_to_string(),
+                    Priority = raw.sqlite3_column_int(statement, 10),
                 });
                 n++;
             }
 
+            Check(db, rc);
             return n;
-        });
+        }
+    }
+
+    private static long? NullableInt64(sqlite3_stmt statement, int column) =>
+        raw.sqlite3_column_type(statement, column) == raw.SQLITE_NULL ? null : raw.sqlite3_column_int64(statement, column);
+
+    private static void Check(sqlite3 db, int rc)
+    {
+        if (rc is not (raw.SQLITE_OK or raw.SQLITE_DONE or raw.SQLITE_ROW))
+        {
+            throw new SqliteException($"SQLite Error {rc}: '{raw.sqlite3_errmsg(db).utf8_to_string()}'.", rc, raw.sqlite3_extended_errcode(db));
+        }
+    }
 
     // A message waits from its due time if it has one (as the engine ages it), else from its enqueue.
     private static string Urgency(TimeSpan aging) => aging > TimeSpan.Zero
