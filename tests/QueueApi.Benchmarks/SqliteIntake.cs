@@ -42,12 +42,12 @@ internal static class SqliteIntake
                         var mem = Phase(null, batch, consumers, seconds);
                         var lite = Phase(Path.Combine(folder, $"r{r}-{consumers}-{batch}.db"), batch, consumers, seconds);
                         // The same store with packed intake (PackIntake, opt-in), for the packing's effect.
-                        var rows = Phase(Path.Combine(folder, $"r{r}-{consumers}-{batch}-packed.db"), batch, consumers, seconds, pack: true);
+                        var packed = Phase(Path.Combine(folder, $"r{r}-{consumers}-{batch}-packed.db"), batch, consumers, seconds, pack: true);
                         Add(figures, name + " memory", mem);
                         Add(figures, name + " sqlite", lite);
                         Add(figures, name + " ratio", lite / mem);
-                        Add(figures, name + " packed ratio", rows / mem);
-                        Console.WriteLine($"round {r} {name}: memory {mem:N0} msg/s, sqlite {lite:N0} msg/s, {lite / mem:N3}x; packed intake {rows:N0} msg/s, {rows / mem:N3}x");
+                        Add(figures, name + " packed ratio", packed / mem);
+                        Console.WriteLine($"round {r} {name}: memory {mem:N0} msg/s, sqlite {lite:N0} msg/s, {lite / mem:N3}x; packed intake {packed:N0} msg/s, {packed / mem:N3}x");
                     }
                 }
             }

@@ -13,8 +13,6 @@ internal sealed class IntakeLane
     private readonly List<PackedRow> _found = [];
     private int _head;
 
-    public int Count => _rows.Count - _head;
-
     public void Add(PackedRow row)
     {
         // Almost always at the end: ids grow with time. A row that overtook an older one goes to its place.

@@ -20,7 +20,7 @@ internal sealed class IntakeLog : IDisposable
     private readonly InsertRows _insertRows;
     private readonly RawStatement _insert;
     private readonly RawStatement _delete;
-    private readonly sqlite3_stmt _read;
+    private readonly RawStatement _read;
     private readonly Dictionary<string, IntakeLane> _lanes = new(StringComparer.Ordinal);
     private readonly List<PackedRow> _added = [];
     private readonly List<PackedRow> _expanded = [];
@@ -36,7 +36,7 @@ internal sealed class IntakeLog : IDisposable
         _insertRows = insertRows;
         _insert = new(db, "INSERT INTO intake (queue, count, rows) VALUES (?1, ?2, ?3)");
         _delete = new(db, "DELETE FROM intake WHERE id = ?1");
-        Check(raw.sqlite3_prepare_v2(db, "SELECT queue, rows FROM intake WHERE id = ?1", out _read));
+        _read = new(db, "SELECT queue, rows FROM intake WHERE id = ?1");
     }
 
     /// <summary>Messages packed and not yet expanded, as of the last commit (for tests and benchmarks).</summary>
@@ -123,29 +123,35 @@ internal sealed class IntakeLog : IDisposable
     /// <summary>The group committed: its packed rows join the index, its expanded ones stay expanded.</summary>
     public void Committed()
     {
-        foreach (var row in _added)
-        {
-            if (!row.Expanded)
-            {
-                LaneOf(row.Queue).Add(row);
-                Pending += row.Count;
-            }
-        }
-
         foreach (var row in _expanded)
         {
-            if (!_added.Contains(row))
+            if (row.Indexed)
             {
                 Pending -= row.Count;
             }
         }
 
+        // A row packed and expanded in the same group never joins the index.
+        foreach (var row in _added)
+        {
+            if (!row.Expanded)
+            {
+                LaneOf(row.Queue).Add(row);
+                row.Indexed = true;
+                Pending += row.Count;
+            }
+        }
+
+        if (_expanded.Count > 0)
+        {
+            foreach (var lane in _lanes.Values)
+            {
+                lane.Compact();
+            }
+        }
+
         _added.Clear();
         _expanded.Clear();
-        foreach (var lane in _lanes.Values)
-        {
-            lane.Compact();
-        }
     }
 
     /// <summary>The group rolled back: its packed rows never existed, its expansions did not happen.</summary>
@@ -169,18 +175,13 @@ internal sealed class IntakeLog : IDisposable
 
     private void Expand(PackedRow row)
     {
-        raw.sqlite3_bind_int64(_read, 1, row.Id);
-        try
+        var found = false;
+        // The blob stays valid until the statement is reset (at the end of ForEachRow): payloads are bound straight from it.
+        _read.Bind(1, row.Id).ForEachRow(statement =>
         {
-            var rc = raw.sqlite3_step(_read);
-            if (rc != raw.SQLITE_ROW)
-            {
-                Check(rc == raw.SQLITE_DONE ? raw.SQLITE_CORRUPT : rc); // The index names a row the file does not have.
-            }
-
-            var queue = string.Intern(raw.sqlite3_column_text(_read, 0).utf8_to_string());
-            // The blob stays valid until the statement is reset: its payloads are bound straight from it.
-            var blob = raw.sqlite3_column_blob(_read, 1);
+            found = true;
+            var queue = string.Intern(raw.sqlite3_column_text(statement, 0).utf8_to_string());
+            var blob = raw.sqlite3_column_blob(statement, 1);
             _entries.Clear();
             for (var at = 0; at < blob.Length;)
             {
@@ -192,10 +193,10 @@ internal sealed class IntakeLog : IDisposable
             }
 
             _insertRows(queue, blob, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_entries));
-        }
-        finally
+        });
+        if (!found)
         {
-            raw.sqlite3_reset(_read);
+            throw new Microsoft.Data.Sqlite.SqliteException($"The packed intake row {row.Id} the writer expected is not in the file.", raw.SQLITE_CORRUPT);
         }
 
         _delete.Bind(1, row.Id).Run();
@@ -212,13 +213,5 @@ internal sealed class IntakeLog : IDisposable
         }
 
         return lane;
-    }
-
-    private void Check(int rc)
-    {
-        if (rc != raw.SQLITE_OK)
-        {
-            throw new Microsoft.Data.Sqlite.SqliteException($"SQLite Error {rc}: '{raw.sqlite3_errmsg(_db).utf8_to_string()}'.", rc);
-        }
     }
 }

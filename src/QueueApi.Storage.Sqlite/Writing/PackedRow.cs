@@ -8,11 +8,24 @@ internal readonly record struct IntakeKey(long Ms, uint Seq) : IComparable<Intak
 
 /// <summary>
 /// One packed row of the <c>intake</c> table as the writer indexes it: its messages' ids lie between
-/// <paramref name="Min"/> and <paramref name="Max"/> (other rows' ids may lie there too: ids are given out
+/// <paramref name="min"/> and <paramref name="max"/> (other rows' ids may lie there too: ids are given out
 /// before the writer sees them, so concurrent requests' rows overlap a little).
 /// </summary>
-internal sealed record PackedRow(long Id, string Queue, IntakeKey Min, IntakeKey Max, int Count)
+internal sealed class PackedRow(long id, string queue, IntakeKey min, IntakeKey max, int count)
 {
+    public long Id { get; } = id;
+
+    public string Queue { get; } = queue;
+
+    public IntakeKey Min { get; } = min;
+
+    public IntakeKey Max { get; } = max;
+
+    public int Count { get; } = count;
+
+    /// <summary>In its lane's index (its group committed); counted in the pending messages until it is expanded.</summary>
+    public bool Indexed { get; set; }
+
     /// <summary>Its messages are rows of <c>messages</c> now (in the group being written, or committed).</summary>
     public bool Expanded { get; set; }
 

@@ -4,7 +4,7 @@ using SQLitePCL;
 namespace QueueApi.Storage.Sqlite.Writing;
 
 /// <summary>
-/// A statement prepared once on the writer's connection and run straight through SQLite's C API: binding longs
+/// A statement prepared once (on the writer's connection, or for a read at open) and run straight through SQLite's C API: binding longs
 /// and spans boxes nothing, and a run costs about a microsecond instead of an ADO.NET command's several. Errors
 /// surface as <see cref="SqliteException"/>, as through ADO.NET.
 /// </summary>
@@ -23,6 +23,9 @@ internal sealed class RawStatement : IDisposable
         Check(_db, raw.sqlite3_prepare_v2(_db, sql, out _statement));
         _text = new object?[raw.sqlite3_bind_parameter_count(_statement) + 1];
     }
+
+    /// <summary>A named parameter's position (<c>$name</c>); 0 when the SQL does not use it.</summary>
+    public int ParameterIndex(string name) => raw.sqlite3_bind_parameter_index(_statement, name);
 
     public RawStatement Bind(int index, long value)
     {
@@ -95,7 +98,7 @@ internal sealed class RawStatement : IDisposable
 
     public void Dispose() => _statement.Dispose();
 
-    private static void Check(sqlite3 db, int rc)
+    internal static void Check(sqlite3 db, int rc)
     {
         if (rc is not (raw.SQLITE_OK or raw.SQLITE_DONE or raw.SQLITE_ROW))
         {

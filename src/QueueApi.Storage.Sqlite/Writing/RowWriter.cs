@@ -163,16 +163,11 @@ internal sealed class RowWriter : IDisposable
     /// <summary>Opening the file: expands what an earlier run left packed, in one transaction; the number of packed rows.</summary>
     public int ExpandPacked()
     {
-        if (_intake is null && !HasPacked())
-        {
-            return 0;
-        }
-
-        using var intake = _intake is null ? new IntakeLog(_db, InsertPacked) : null;
+        using var intake = new IntakeLog(_db, InsertPacked);
         Begin();
         try
         {
-            var n = (_intake ?? intake!).ExpandAll();
+            var n = intake.ExpandAll();
             Commit();
             return n;
         }
@@ -181,14 +176,6 @@ internal sealed class RowWriter : IDisposable
             Rollback();
             throw;
         }
-    }
-
-    private bool HasPacked()
-    {
-        using var probe = new RawStatement(_db, "SELECT 1 FROM intake LIMIT 1");
-        var any = false;
-        probe.ForEachRow(_ => any = true);
-        return any;
     }
 
     /// <summary>Message rows for plain inserts into one queue, by multi-row statements; no books (the caller counts).</summary>

@@ -237,14 +237,14 @@ start_three() {
   lite=$base; pid2="$pid2 $pid"
   # The same store with packed intake (PackIntake, opt-in), same run.
   # shellcheck disable=SC2086
-  start_service QueueApi__Storage__Provider=Sqlite QueueApi__Storage__Path="$work/rows-$1.db" QueueApi__Storage__PackIntake=true $queue
-  rows=$base; pid2="$pid2 $pid"; pid=""
+  start_service QueueApi__Storage__Provider=Sqlite QueueApi__Storage__Path="$work/packed-$1.db" QueueApi__Storage__PackIntake=true $queue
+  packed=$base; pid2="$pid2 $pid"; pid=""
   if [ "${PAUSED:-0}" = 1 ]; then
-    for b in "$mem" "$lite" "$rows"; do curl -fs -X POST -H "X-Api-Key: bench-key" "$b/queues/default/pause" >/dev/null; done
+    for b in "$mem" "$lite" "$packed"; do curl -fs -X POST -H "X-Api-Key: bench-key" "$b/queues/default/pause" >/dev/null; done
   fi
   base=$mem; bench warm-ms /queues/default/messages "$warmup"; bench warm-mb /queues/default/messages/batch "$warmup" 100
   base=$lite; bench warm-ss /queues/default/messages "$warmup"; bench warm-sb /queues/default/messages/batch "$warmup" 100
-  base=$rows; bench warm-rs /queues/default/messages "$warmup"; bench warm-rb /queues/default/messages/batch "$warmup" 100
+  base=$packed; bench warm-ps /queues/default/messages "$warmup"; bench warm-pb /queues/default/messages/batch "$warmup" 100
 }
 
 stop_three() {
@@ -256,31 +256,31 @@ stop_three() {
 }
 
 storage() {
-  local mem lite rows what="workers running"
+  local mem lite packed what="workers running"
   # Paused, a queue only grows, and a process holding millions of messages slows with its heap: with PAUSED=1 every
   # round starts the three services afresh, so each round compares them at the same (small) backlog.
   [ "${PAUSED:-0}" = 1 ] && what="queues paused (ingest alone), fresh services every round"
   echo "$what; wrk -t$threads -c$connections; $rounds rounds of ${duration}s per route; warm-up ${warmup}s per route"
   start_three 0
 
-  local r ms ss rs mb sb rb
+  local r ms ss ps mb sb pb
   : >"$work/ratios"
   for r in $(seq 1 "$rounds"); do
     if [ "${PAUSED:-0}" = 1 ] && [ "$r" -gt 1 ]; then stop_three; start_three "$r"; fi
     base=$mem; bench "ms$r" /queues/default/messages "$duration"
     base=$lite; bench "ss$r" /queues/default/messages "$duration"
-    base=$rows; bench "rs$r" /queues/default/messages "$duration"
+    base=$packed; bench "ps$r" /queues/default/messages "$duration"
     base=$mem; bench "mb$r" /queues/default/messages/batch "$duration" 100
     base=$lite; bench "sb$r" /queues/default/messages/batch "$duration" 100
-    base=$rows; bench "rb$r" /queues/default/messages/batch "$duration" 100
+    base=$packed; bench "pb$r" /queues/default/messages/batch "$duration" 100
     ms=$(calc %.1f "$(status "ms$r" 202) / $(get "ms$r" seconds)")
     ss=$(calc %.1f "$(status "ss$r" 202) / $(get "ss$r" seconds)")
-    rs=$(calc %.1f "$(status "rs$r" 202) / $(get "rs$r" seconds)")
+    ps=$(calc %.1f "$(status "ps$r" 202) / $(get "ps$r" seconds)")
     mb=$(calc %.1f "$(status "mb$r" 202) * 100 / $(get "mb$r" seconds)")
     sb=$(calc %.1f "$(status "sb$r" 202) * 100 / $(get "sb$r" seconds)")
-    rb=$(calc %.1f "$(status "rb$r" 202) * 100 / $(get "rb$r" seconds)")
-    echo "$ms $ss $mb $sb $(calc %.4f "$ss / $ms") $(calc %.4f "$sb / $mb") $rs $rb $(calc %.4f "$rs / $ms") $(calc %.4f "$rb / $mb")" >>"$work/ratios"
-    echo "round $r: single memory $ms rps, sqlite $ss, packed $rs; batch memory $mb msg/s, sqlite $sb, packed $rb"
+    pb=$(calc %.1f "$(status "pb$r" 202) * 100 / $(get "pb$r" seconds)")
+    echo "$ms $ss $mb $sb $(calc %.4f "$ss / $ms") $(calc %.4f "$sb / $mb") $ps $pb $(calc %.4f "$ps / $ms") $(calc %.4f "$pb / $mb")" >>"$work/ratios"
+    echo "round $r: single memory $ms rps, sqlite $ss, packed $ps; batch memory $mb msg/s, sqlite $sb, packed $pb"
   done
 
   local r1 r2 r3 r4 other=0
@@ -289,7 +289,7 @@ storage() {
   r3=$(awk '{print $9}' "$work/ratios" | median)
   r4=$(awk '{print $10}' "$work/ratios" | median)
   for r in $(seq 1 "$rounds"); do
-    for n in ms ss rs mb sb rb; do other=$(( other + $(get "$n$r" requests) - $(status "$n$r" 202) )); done
+    for n in ms ss ps mb sb pb; do other=$(( other + $(get "$n$r" requests) - $(status "$n$r" 202) )); done
   done
   echo
   echo "## Durable storage (SQLite, synchronous Normal) against memory, HTTP ingress, $what (wrk -t$threads -c$connections, $rounds interleaved rounds of ${duration} s)"
@@ -301,7 +301,7 @@ storage() {
   echo "| single enqueue, 202/s | $(awk '{print $1}' "$work/ratios" | median) | $(awk '{print $2}' "$work/ratios" | median) | $(calc %.3f "$r1")x | >= 0.8x | $(verdict "$r1 >= 0.8") | $(awk '{print $7}' "$work/ratios" | median) | $(calc %.3f "$r3")x |"
   echo "| batches of 100, messages/s | $(awk '{print $3}' "$work/ratios" | median) | $(awk '{print $4}' "$work/ratios" | median) | $(calc %.3f "$r2")x | >= 0.8x | $(verdict "$r2 >= 0.8") | $(awk '{print $8}' "$work/ratios" | median) | $(calc %.3f "$r4")x |"
   echo "| answers other than 202, all rounds | | | $other | 0 | $(verdict "$other == 0") | | |"
-  echo "| database file after the last round | | $(du -ch "$work"/queueapi-*.db* | tail -1 | cut -f1) | | (info) | | $(du -ch "$work"/rows-*.db* | tail -1 | cut -f1) | |"
+  echo "| database file after the last round | | $(du -ch "$work"/queueapi-*.db* | tail -1 | cut -f1) | | (info) | | $(du -ch "$work"/packed-*.db* | tail -1 | cut -f1) | |"
   echo
 }
 

@@ -39,30 +39,7 @@ public sealed class DurabilityTests : IDisposable
         var accepted = new ConcurrentBag<string>();
         await using (var service = await ServiceProcess.StartAsync(Settings(), dataFolder: _data))
         {
-            using var stop = new CancellationTokenSource();
-            var posters = Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
-            {
-                while (!stop.IsCancellationRequested)
-                {
-                    try
-                    {
-                        using var response = await service.Client.PostAsync("/queues/demo/messages", Json("""{"sleepMs": 2}"""), stop.Token);
-                        if (response.StatusCode == HttpStatusCode.Accepted)
-                        {
-                            accepted.Add((await response.Content.ReadFromJsonAsync<JsonElement>(stop.Token)).GetProperty("id").GetString()!);
-                        }
-                    }
-                    catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or JsonException)
-                    {
-                        // The process died under the request: that answer never was a 202.
-                    }
-                }
-            }, Ct)).ToArray();
-
-            await Eventually.WaitAsync(() => accepted.Count >= 300, Within, "300 accepted messages");
-            await service.KillAsync();
-            await stop.CancelAsync();
-            await Task.WhenAll(posters).WaitAsync(Within, Ct);
+            await PostUntilKilledAsync(service, accepted, 300, (_, stop) => service.Client.PostAsync("/queues/demo/messages", Json("""{"sleepMs": 2}"""), stop));
         }
 
         await using var restarted = await ServiceProcess.StartAsync(Settings(), dataFolder: _data);
@@ -96,37 +73,10 @@ public sealed class DurabilityTests : IDisposable
                 Assert.Equal(HttpStatusCode.OK, paused.StatusCode);
             }
 
-            using var stop = new CancellationTokenSource();
-            var posters = Enumerable.Range(0, 4).Select(i => Task.Run(async () =>
-            {
-                while (!stop.IsCancellationRequested)
-                {
-                    try
-                    {
-                        var batch = i % 2 == 0;
-                        using var response = batch
-                            ? await service.Client.PostAsync("/queues/demo/messages/batch", Json($"[{string.Join(',', Enumerable.Repeat("""{"n": 1}""", 20))}]"), stop.Token)
-                            : await service.Client.PostAsync("/queues/demo/messages", Json("""{"n": 1}"""), stop.Token);
-                        if (response.StatusCode == HttpStatusCode.Accepted)
-                        {
-                            var body = await response.Content.ReadFromJsonAsync<JsonElement>(stop.Token);
-                            foreach (var id in batch ? body.GetProperty("ids").EnumerateArray().Select(e => e.GetString()!) : [body.GetProperty("id").GetString()!])
-                            {
-                                accepted.Add(id);
-                            }
-                        }
-                    }
-                    catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or JsonException)
-                    {
-                        // The process died under the request: that answer never was a 202.
-                    }
-                }
-            }, Ct)).ToArray();
-
-            await Eventually.WaitAsync(() => accepted.Count >= 1000, Within, "1,000 accepted messages");
-            await service.KillAsync();
-            await stop.CancelAsync();
-            await Task.WhenAll(posters).WaitAsync(Within, Ct);
+            // Two posters send batches of 20, two send single messages.
+            await PostUntilKilledAsync(service, accepted, 1000, (i, stop) => i % 2 == 0
+                ? service.Client.PostAsync("/queues/demo/messages/batch", Json($"[{string.Join(',', Enumerable.Repeat("""{"n": 1}""", 20))}]"), stop)
+                : service.Client.PostAsync("/queues/demo/messages", Json("""{"n": 1}"""), stop));
         }
 
         await using var restarted = await ServiceProcess.StartAsync(settings, dataFolder: _data);
@@ -246,6 +196,43 @@ public sealed class DurabilityTests : IDisposable
     }
 
     public void Dispose() => Directory.Delete(_data, recursive: true);
+
+    /// <summary>
+    /// Four posters send <paramref name="post"/> (given their number) until at least <paramref name="atLeast"/> ids
+    /// were answered 202, then the process is killed (SIGKILL) under them; every id of a 202 is in <paramref name="accepted"/>.
+    /// </summary>
+    private static async Task PostUntilKilledAsync(
+        ServiceProcess service, ConcurrentBag<string> accepted, int atLeast, Func<int, CancellationToken, Task<HttpResponseMessage>> post)
+    {
+        using var stop = new CancellationTokenSource();
+        var posters = Enumerable.Range(0, 4).Select(i => Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                try
+                {
+                    using var response = await post(i, stop.Token);
+                    if (response.StatusCode == HttpStatusCode.Accepted)
+                    {
+                        var body = await response.Content.ReadFromJsonAsync<JsonElement>(stop.Token);
+                        foreach (var id in body.TryGetProperty("ids", out var ids) ? ids.EnumerateArray().Select(e => e.GetString()!) : [body.GetProperty("id").GetString()!])
+                        {
+                            accepted.Add(id);
+                        }
+                    }
+                }
+                catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or JsonException)
+                {
+                    // The process died under the request: that answer never was a 202.
+                }
+            }
+        }, Ct)).ToArray();
+
+        await Eventually.WaitAsync(() => accepted.Count >= atLeast, Within, $"{atLeast} accepted messages");
+        await service.KillAsync();
+        await stop.CancelAsync();
+        await Task.WhenAll(posters).WaitAsync(Within, Ct);
+    }
 
     private static async Task<string?> StatusOf(ServiceProcess service, string queue, string id)
     {
