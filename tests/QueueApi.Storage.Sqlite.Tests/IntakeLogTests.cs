@@ -7,14 +7,14 @@ namespace QueueApi.Storage.Sqlite.Tests;
 
 /// <summary>
 /// With PackIntake on (opt-in), plain inserts are packed a group (or a batch) to a row of <c>intake</c>; a packed message becomes a row of
-/// <c>messages</c> before anything changes it, and every packed row left is expanded when the file is opened.
+/// <c>messages</c> before anything changes it, and a start reads the packed rows left in place.
 /// </summary>
 public sealed class IntakeLogTests
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
 
     [Fact]
-    public async Task ABatchIsOnePackedRowCountedOnceAndBecomesMessageRowsInIdOrderAtTheNextOpen()
+    public async Task ABatchIsOnePackedRowCountedOnceAndTheNextStartReadsItInPlaceInIdOrder()
     {
         using var temp = new TempDatabase();
         temp.Options.PackIntake = true;
@@ -29,13 +29,86 @@ public sealed class IntakeLogTests
         }
 
         using var reopened = temp.Open();
-        Assert.Equal((0L, 50L), (Scalar(reopened, "SELECT count(*) FROM intake"), Scalar(reopened, "SELECT count(*) FROM messages")));
+        // Nothing expanded by the open: the row is read where it is.
+        Assert.Equal((1L, 0L), (Scalar(reopened, "SELECT count(*) FROM intake"), Scalar(reopened, "SELECT count(*) FROM messages")));
         using var state = new StoredState(reopened);
         var rows = new List<ActiveRow>();
-        state.ReadActive("q", int.MaxValue, rows.Add);
-        Assert.Equal(batch.Select(m => (m.IdMs, m.IdSeq, m.EnqueuedAt, StoredStatus.Queued, 0, 5)), rows.Select(r => (r.IdMs, r.IdSeq, r.EnqueuedAt, r.Status, r.Attempts, r.Priority)));
+        Assert.Equal(50, state.ReadActive("q", int.MaxValue, rows.Add));
+        Assert.Equal(batch.Select(m => (m.IdMs, m.IdSeq, m.EnqueuedAt, StoredStatus.Queued, 0, 0, 5)), rows.Select(r => (r.IdMs, r.IdSeq, r.EnqueuedAt, r.Status, r.Attempts, r.Crashes, r.Priority)));
         Assert.Equal("{\"n\":7}", System.Text.Encoding.UTF8.GetString(rows[7].Payload));
         Assert.Equal(50, state.ReadBooks("q")[WriteOp.Accepted]);
+        Assert.Equal(50, state.CountActive("q"));
+        Assert.Equal(0, state.CountActive("other"));
+
+        // The next writer knows the row from its bounds: a claim of one of its messages expands it first.
+        using var writer2 = new GroupCommitWriter(reopened);
+        Assert.Equal(50, writer2.PackedPending);
+        await writer2.WriteAhead(WriteOp.Claim(batch[9].IdMs, batch[9].IdSeq, "q", 1, 42, "q-0")).WaitAsync(Bound, TestContext.Current.CancellationToken);
+        Assert.Equal((0L, 50L, 1L), (Scalar(reopened, "SELECT count(*) FROM intake"), Scalar(reopened, "SELECT count(*) FROM messages"), Scalar(reopened, $"SELECT status FROM messages WHERE id_ms = {batch[9].IdMs}")));
+        Assert.Equal(0, writer2.PackedPending);
+    }
+
+    [Theory]
+    [InlineData(int.MaxValue)]
+    [InlineData(5)]
+    [InlineData(1)]
+    public async Task AStartMergesPackedMessagesAndMessageRowsInIdOrderUpToItsLimit(int limit)
+    {
+        using var temp = new TempDatabase();
+        temp.Options.PackIntake = true;
+        var m = Enumerable.Range(0, 9).Select(i => TempDatabase.Message(payload: $"{{\"n\":{i}}}")).ToArray();
+        using (var database = temp.Open())
+        using (var writer = new GroupCommitWriter(database))
+        {
+            // Three packed rows that overlap (ids are handed out before the writer sees them), a message row between
+            // them (it has a priority: never packed), and a packed row that became message rows when one of its
+            // messages was claimed (then retrying; the other still queued).
+            await writer.Write(new[] { WriteOp.Insert(m[0]), WriteOp.Insert(m[4]) }).WaitAsync(Bound, TestContext.Current.CancellationToken);
+            await writer.Write(new[] { WriteOp.Insert(m[6]), WriteOp.Insert(m[2]) }).WaitAsync(Bound, TestContext.Current.CancellationToken);
+            await writer.Write(new[] { WriteOp.Insert(m[1]), WriteOp.Insert(m[3]) }).WaitAsync(Bound, TestContext.Current.CancellationToken);
+            var extras = new InsertExtras(null, false, null, null, null, 0, Priority: 7);
+            await writer.Write(WriteOp.Insert(m[5].IdMs, m[5].IdSeq, "q", m[5].Payload, m[5].EnqueuedAt, extras)).WaitAsync(Bound, TestContext.Current.CancellationToken);
+            await writer.Write(new[] { WriteOp.Insert(m[7]), WriteOp.Insert(m[8]) }).WaitAsync(Bound, TestContext.Current.CancellationToken);
+            await writer.WriteAhead(WriteOp.Claim(m[8].IdMs, m[8].IdSeq, "q", 1, 5, "q-0")).WaitAsync(Bound, TestContext.Current.CancellationToken);
+            await writer.Write(WriteOp.Retry(m[8].IdMs, m[8].IdSeq, "q", 99, "boom")).WaitAsync(Bound, TestContext.Current.CancellationToken);
+            await writer.Write(WriteOp.Insert(TempDatabase.Message("other"))).WaitAsync(Bound, TestContext.Current.CancellationToken);
+        }
+
+        using var reopened = temp.Open();
+        Assert.Equal((3L, 3L), (Scalar(reopened, "SELECT count(*) FROM intake WHERE queue = 'q'"), Scalar(reopened, "SELECT count(*) FROM messages")));
+        using var state = new StoredState(reopened);
+        var rows = new List<ActiveRow>();
+        Assert.Equal(Math.Min(limit, 9), state.ReadActive("q", limit, rows.Add));
+
+        var expected = Enumerable.Range(0, 9).Take(limit).ToArray();
+        Assert.Equal(expected.Select(i => $"{{\"n\":{i}}}"), rows.Select(r => System.Text.Encoding.UTF8.GetString(r.Payload)));
+        Assert.Equal(expected.Select(i => (m[i].IdMs, i == 8 ? StoredStatus.Retrying : StoredStatus.Queued, i == 5 ? 7 : 5)), rows.Select(r => (r.IdMs, r.Status, r.Priority)));
+        Assert.Equal(9, state.CountActive("q"));
+    }
+
+    [Fact]
+    public async Task RowsPackedWithoutIdBoundsAsByAVersion4FileAreExpandedWhenTheFileIsOpened()
+    {
+        using var temp = new TempDatabase();
+        temp.Options.PackIntake = true;
+        var batch = Enumerable.Range(0, 5).Select(_ => TempDatabase.Message()).ToArray();
+        using (var database = temp.Open())
+        {
+            using (var writer = new GroupCommitWriter(database))
+            {
+                await writer.Write(batch.Select(WriteOp.Insert).ToArray()).WaitAsync(Bound, TestContext.Current.CancellationToken);
+                await writer.Write(new[] { WriteOp.Insert(TempDatabase.Message()) }).WaitAsync(Bound, TestContext.Current.CancellationToken);
+            }
+
+            // Version 4 stored no bounds; the migration to 5 leaves them empty.
+            Scalar(database, $"UPDATE intake SET first_ms = NULL, first_seq = NULL, last_ms = NULL, last_seq = NULL WHERE first_ms = {batch.Min(m => m.IdMs)}");
+        }
+
+        using var reopened = temp.Open();
+        Assert.Equal((1L, 5L), (Scalar(reopened, "SELECT count(*) FROM intake"), Scalar(reopened, "SELECT count(*) FROM messages")));
+        using var writer2 = new GroupCommitWriter(reopened);
+        Assert.Equal(1, writer2.PackedPending);
+        Assert.Equal(6, TempDatabase.CountStored(reopened, "q"));
     }
 
     [Fact]

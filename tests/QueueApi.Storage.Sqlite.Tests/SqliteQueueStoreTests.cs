@@ -187,12 +187,18 @@ public sealed class SqliteQueueStoreTests : IDisposable
         Assert.True(c.Balanced);
     }
 
-    /// <summary>Over capacity at start-up, what is loaded is what a claim would take first: highest effective priority.</summary>
+    /// <summary>
+    /// Over capacity at start-up, what is loaded is what a claim would take first: highest effective priority. With
+    /// packed intake the default-priority messages sit in packed rows, which the start expands to rank them.
+    /// </summary>
     [Theory]
-    [InlineData(0)] // strict priority
-    [InlineData(60)] // aging: an old low-priority message has risen above newer default ones
-    public async Task AQueueLargerThanItsCapacityLoadsTheMostUrgentFirst(int agingSeconds)
+    [InlineData(0, false)] // strict priority
+    [InlineData(60, false)] // aging: an old low-priority message has risen above newer default ones
+    [InlineData(0, true)]
+    [InlineData(60, true)]
+    public async Task AQueueLargerThanItsCapacityLoadsTheMostUrgentFirst(int agingSeconds, bool packed)
     {
+        _temp.Options.PackIntake = packed;
         var aging = TimeSpan.FromSeconds(agingSeconds);
         using (var storage = Storage())
         {

@@ -75,8 +75,8 @@ internal static class Schema
         ALTER TABLE messages ADD COLUMN priority INTEGER NOT NULL DEFAULT 5;
         """,
 
-        // Plain inserts packed a group at a time (Writing/IntakeLog.cs): expanded into messages rows when first
-        // touched, and all of them at start-up, before anything reads the queues.
+        // 4: plain inserts packed a group at a time (Writing/IntakeLog.cs), expanded into messages rows when first
+        // touched.
         """
         CREATE TABLE intake (
             id INTEGER PRIMARY KEY,
@@ -84,6 +84,16 @@ internal static class Schema
             count INTEGER NOT NULL,
             rows BLOB NOT NULL
         );
+        """,
+
+        // 5: a packed row's smallest and largest message id, so that a start reads packed messages in place, in id
+        // order, and the writer indexes the rows without reading their blobs. Rows a version-4 file left packed have
+        // none: they are expanded into messages rows when the file is opened (SqliteDatabase.CheckAndMigrate).
+        """
+        ALTER TABLE intake ADD COLUMN first_ms INTEGER;
+        ALTER TABLE intake ADD COLUMN first_seq INTEGER;
+        ALTER TABLE intake ADD COLUMN last_ms INTEGER;
+        ALTER TABLE intake ADD COLUMN last_seq INTEGER;
         """,
     ];
 

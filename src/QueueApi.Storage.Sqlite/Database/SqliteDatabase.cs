@@ -149,12 +149,13 @@ public sealed class SqliteDatabase : IDisposable
             }
 
             var version = Schema.Migrate(connection, Path);
-            // Before anything reads the queues: what an earlier run left packed becomes message rows (with the writer's
-            // page cache, so a million rows do not spill the default 2 MB one).
+            // Rows a version-4 file left packed have no id bounds to be read in place or indexed by: they become
+            // message rows now (with the writer's page cache, so a million rows do not spill the default 2 MB one).
+            // Rows packed since are read where they are (Recovery.PackedMessages) and stay packed.
             Execute(connection, "PRAGMA cache_size = -32768;");
             using (var rows = new Writing.RowWriter(connection.Handle!, pack: false))
             {
-                rows.ExpandPacked();
+                rows.ExpandUnbounded();
             }
 
             return version;

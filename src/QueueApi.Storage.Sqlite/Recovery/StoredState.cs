@@ -17,10 +17,12 @@ public sealed class StoredState(SqliteDatabase database) : IDisposable
 
     /// <summary>
     /// Calls <paramref name="each"/> for the queued or retrying messages of the queue, oldest id first, at most
-    /// <paramref name="limit"/> (a queue's capacity: the rest stay stored for a later start). With
-    /// <paramref name="firstAt"/> (a queue holding more than it can load), the most urgent come first instead: highest
-    /// effective priority at that time (priority plus one per <paramref name="aging"/> waited, at most 9, as a claim
-    /// ranks them), then oldest. Within one priority that is still oldest first, so each lane keeps its order.
+    /// <paramref name="limit"/> (a queue's capacity: the rest stay stored for a later start): message rows and packed
+    /// intake messages (<see cref="PackedMessages"/>) merged in id order. With <paramref name="firstAt"/> (a queue
+    /// holding more than it can load), the most urgent come first instead: highest effective priority at that time
+    /// (priority plus one per <paramref name="aging"/> waited, at most 9, as a claim ranks them), then oldest. Within
+    /// one priority that is still oldest first, so each lane keeps its order. That order reads message rows only:
+    /// the caller has the queue's packed rows expanded first (<see cref="WriteOp.ExpandPacked"/>).
     /// </summary>
     public int ReadActive(string queue, int limit, Action<ActiveRow> each, DateTimeOffset? firstAt = null, TimeSpan aging = default)
     {
@@ -31,7 +33,10 @@ public sealed class StoredState(SqliteDatabase database) : IDisposable
         // Straight through SQLite's C API: a start-up reads every stored message once, and ADO.NET's per-column
         // calls cost about twice as much as the rest of the rebuild (2.3 s of 3.4 s for a million rows).
         using var connection = database.OpenConnection();
-        using var statement = new RawStatement(connection.Handle!, sql);
+        var handle = connection.Handle!;
+        // One read transaction: the message rows and the packed rows are the same moment's.
+        RawStatement.Execute(handle, "BEGIN");
+        using var statement = new RawStatement(handle, sql);
         statement.Bind(statement.ParameterIndex("$q"), queue).Bind(statement.ParameterIndex("$n"), limit);
         // $now and $aging appear only in the urgency order (and $now only when messages age): index 0 means absent.
         if (statement.ParameterIndex("$now") is > 0 and var nowAt)
@@ -44,22 +49,45 @@ public sealed class StoredState(SqliteDatabase database) : IDisposable
             statement.Bind(agingAt, aging.Ticks);
         }
 
+        using var packed = firstAt is null ? new PackedMessages(handle, queue) : null;
         var n = 0;
-        statement.ForEachRow(row =>
+        var hasRow = statement.Next();
+        while (n < limit)
         {
-            each(new ActiveRow(
-                raw.sqlite3_column_int64(row, 0), (uint)raw.sqlite3_column_int64(row, 1), raw.sqlite3_column_blob(row, 2).ToArray(),
-                (StoredStatus)raw.sqlite3_column_int(row, 3), raw.sqlite3_column_int(row, 4), raw.sqlite3_column_int(row, 5),
-                raw.sqlite3_column_int64(row, 6), NullableInt64(row, 7))
+            IntakeKey next = default;
+            var hasPacked = packed is not null && packed.TryPeek(out next);
+            if (!hasRow && !hasPacked)
             {
-                DueAt = NullableInt64(row, 8),
-                TraceParent = raw.sqlite3_column_type(row, 9) == raw.SQLITE_NULL ? null : raw.sqlite3_column_text(row, 9).utf8_to_string(),
-                Priority = raw.sqlite3_column_int(row, 10),
-            });
+                break;
+            }
+
+            if (hasPacked && (!hasRow || next.CompareTo(new IntakeKey(raw.sqlite3_column_int64(statement.Row, 0), (uint)raw.sqlite3_column_int64(statement.Row, 1))) < 0))
+            {
+                each(packed!.Take());
+            }
+            else
+            {
+                each(ReadRow(statement.Row));
+                hasRow = statement.Next();
+            }
+
             n++;
-        });
+        }
+
+        statement.Reset();
+        RawStatement.Execute(handle, "COMMIT");
         return n;
     }
+
+    private static ActiveRow ReadRow(sqlite3_stmt row) => new(
+        raw.sqlite3_column_int64(row, 0), (uint)raw.sqlite3_column_int64(row, 1), raw.sqlite3_column_blob(row, 2).ToArray(),
+        (StoredStatus)raw.sqlite3_column_int(row, 3), raw.sqlite3_column_int(row, 4), raw.sqlite3_column_int(row, 5),
+        raw.sqlite3_column_int64(row, 6), NullableInt64(row, 7))
+    {
+        DueAt = NullableInt64(row, 8),
+        TraceParent = raw.sqlite3_column_type(row, 9) == raw.SQLITE_NULL ? null : raw.sqlite3_column_text(row, 9).utf8_to_string(),
+        Priority = raw.sqlite3_column_int(row, 10),
+    };
 
     private static long? NullableInt64(sqlite3_stmt statement, int column) =>
         raw.sqlite3_column_type(statement, column) == raw.SQLITE_NULL ? null : raw.sqlite3_column_int64(statement, column);
@@ -69,10 +97,13 @@ public sealed class StoredState(SqliteDatabase database) : IDisposable
         ? "min(9, priority + max(0, ($now - coalesce(due_at, enqueued_at)) / $aging)) DESC, "
         : "priority DESC, ";
 
-    /// <summary>How many queued or retrying messages the queue has stored.</summary>
+    /// <summary>How many queued or retrying messages the queue has stored, packed intake messages included.</summary>
     public int CountActive(string queue) => Query(
         queue,
-        "SELECT count(*) FROM messages WHERE queue = $q AND status IN (0, 1, 2, 8)",
+        """
+        SELECT (SELECT count(*) FROM messages WHERE queue = $q AND status IN (0, 1, 2, 8))
+             + (SELECT coalesce(sum(count), 0) FROM intake WHERE queue = $q)
+        """,
         command => Convert.ToInt32(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture));
 
     /// <summary>The queue's finished messages still stored (retained ones and dead letters), oldest completion first.</summary>

@@ -58,8 +58,9 @@ public sealed class GroupCommitWriter : IDisposable
             backstop.ExecuteNonQuery();
         }
 
-        // What an earlier run left packed was expanded when the file was opened (SqliteDatabase.Open).
+        // What an earlier run left packed stays packed: indexed here, read in place by the start's queue loads.
         _rows = new RowWriter(_handle, database.PackIntake);
+        _rows.LoadPacked();
 
         _checkpointer = new Checkpointer(database);
         _pruner = new RetentionPruner(database.Path, _connection, _rows);

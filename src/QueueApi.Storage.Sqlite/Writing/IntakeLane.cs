@@ -63,6 +63,9 @@ internal sealed class IntakeLane
         return _found;
     }
 
+    /// <summary>The rows not expanded yet, oldest first (a snapshot: expanding them while walking it is safe).</summary>
+    public List<PackedRow> Open() => [.. _rows.Skip(_head).Where(row => !row.Expanded)];
+
     /// <summary>Drops the expanded rows at the front (after a commit).</summary>
     public void Compact()
     {

@@ -7,9 +7,9 @@ namespace QueueApi.Storage.Sqlite.Writing;
 /// Plain inserts packed into one row of the <c>intake</c> table per queue and group (a batch request's rows, or a
 /// group's single enqueues), instead of a <c>messages</c> row each: one B-tree insert where there were dozens, in
 /// the same transaction, so 202 still means committed. A packed row is expanded into message rows by the writer,
-/// inside the group that first touches one of its messages (a claim, a cancel), and every packed row left at
-/// start-up is expanded before the queues are read, so everything that reads the file sees message rows only.
-/// See docs/decisions/0033-packed-intake.md.
+/// inside the group that first touches one of its messages (a claim, a cancel). A start reads packed messages in
+/// place (<see cref="Recovery.PackedMessages"/>) and indexes the rows from their id bounds (<see cref="LoadIndex"/>),
+/// so a packed backlog costs a start no expansion. See docs/decisions/0033-packed-intake.md.
 /// </summary>
 internal sealed class IntakeLog : IDisposable
 {
@@ -34,7 +34,7 @@ internal sealed class IntakeLog : IDisposable
     {
         _db = db;
         _insertRows = insertRows;
-        _insert = new(db, "INSERT INTO intake (queue, count, rows) VALUES (?1, ?2, ?3)");
+        _insert = new(db, "INSERT INTO intake (queue, count, rows, first_ms, first_seq, last_ms, last_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
         _delete = new(db, "DELETE FROM intake WHERE id = ?1");
         _read = new(db, "SELECT queue, rows FROM intake WHERE id = ?1");
     }
@@ -73,7 +73,7 @@ internal sealed class IntakeLog : IDisposable
             at += Header + op.Payload.Length;
         }
 
-        _insert.Bind(1, ops[0].Queue).Bind(2, ops.Length).Bind(3, _buffer.AsSpan(0, size)).Run();
+        _insert.Bind(1, ops[0].Queue).Bind(2, ops.Length).Bind(3, _buffer.AsSpan(0, size)).Bind(4, min.Ms).Bind(5, (long)min.Seq).Bind(6, max.Ms).Bind(7, (long)max.Seq).Run();
         _added.Add(new PackedRow(raw.sqlite3_last_insert_rowid(_db), ops[0].Queue, min, max, ops.Length));
     }
 
@@ -101,11 +101,50 @@ internal sealed class IntakeLog : IDisposable
         }
     }
 
-    /// <summary>Start-up, before the queues are read: every packed row left by an earlier run becomes message rows.</summary>
-    public int ExpandAll()
+    /// <summary>
+    /// Start-up, before anything writes: the packed rows an earlier run left join the index (from their stored id
+    /// bounds, without reading their blobs), so the first change to one of their messages expands its row.
+    /// </summary>
+    public void LoadIndex()
+    {
+        using var statement = new RawStatement(_db, "SELECT id, queue, count, first_ms, first_seq, last_ms, last_seq FROM intake WHERE first_ms IS NOT NULL ORDER BY first_ms, first_seq");
+        statement.ForEachRow(s =>
+        {
+            var row = new PackedRow(
+                raw.sqlite3_column_int64(s, 0), string.Intern(raw.sqlite3_column_text(s, 1).utf8_to_string()),
+                new IntakeKey(raw.sqlite3_column_int64(s, 3), (uint)raw.sqlite3_column_int64(s, 4)),
+                new IntakeKey(raw.sqlite3_column_int64(s, 5), (uint)raw.sqlite3_column_int64(s, 6)),
+                raw.sqlite3_column_int(s, 2)) { Indexed = true };
+            LaneOf(row.Queue).Add(row);
+            Pending += row.Count;
+        });
+    }
+
+    /// <summary>Every packed row of the queue becomes message rows (a start that loads the most urgent first reads rows only).</summary>
+    public void ExpandQueue(string queue)
+    {
+        foreach (var row in _added)
+        {
+            if (!row.Expanded && string.Equals(row.Queue, queue, StringComparison.Ordinal))
+            {
+                Expand(row);
+            }
+        }
+
+        if (_lanes.TryGetValue(queue, out var lane))
+        {
+            foreach (var row in lane.Open())
+            {
+                Expand(row);
+            }
+        }
+    }
+
+    /// <summary>Opening a file: rows packed by a version-4 file (no id bounds, so no index) become message rows.</summary>
+    public int ExpandUnbounded()
     {
         var rows = new List<PackedRow>();
-        using (var statement = new RawStatement(_db, "SELECT id, queue, count FROM intake ORDER BY id"))
+        using (var statement = new RawStatement(_db, "SELECT id, queue, count FROM intake WHERE first_ms IS NULL ORDER BY id"))
         {
             statement.ForEachRow(s => rows.Add(new PackedRow(
                 raw.sqlite3_column_int64(s, 0), raw.sqlite3_column_text(s, 1).utf8_to_string(), default, default, raw.sqlite3_column_int(s, 2))));
@@ -182,16 +221,7 @@ internal sealed class IntakeLog : IDisposable
             found = true;
             var queue = string.Intern(raw.sqlite3_column_text(statement, 0).utf8_to_string());
             var blob = raw.sqlite3_column_blob(statement, 1);
-            _entries.Clear();
-            for (var at = 0; at < blob.Length;)
-            {
-                var span = blob[at..];
-                var length = BinaryPrimitives.ReadInt32LittleEndian(span[20..]);
-                _entries.Add(new PackedEntry(
-                    BinaryPrimitives.ReadInt64LittleEndian(span), BinaryPrimitives.ReadUInt32LittleEndian(span[8..]), BinaryPrimitives.ReadInt64LittleEndian(span[12..]), at + Header, length));
-                at += Header + length;
-            }
-
+            Parse(blob, _entries);
             _insertRows(queue, blob, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_entries));
         });
         if (!found)
@@ -202,6 +232,20 @@ internal sealed class IntakeLog : IDisposable
         _delete.Bind(1, row.Id).Run();
         row.Expanded = true;
         _expanded.Add(row);
+    }
+
+    /// <summary>A packed row's messages, in the order they were packed: ids, enqueue times, and where each payload lies in the blob.</summary>
+    internal static void Parse(ReadOnlySpan<byte> blob, List<PackedEntry> into)
+    {
+        into.Clear();
+        for (var at = 0; at < blob.Length;)
+        {
+            var span = blob[at..];
+            var length = BinaryPrimitives.ReadInt32LittleEndian(span[20..]);
+            into.Add(new PackedEntry(
+                BinaryPrimitives.ReadInt64LittleEndian(span), BinaryPrimitives.ReadUInt32LittleEndian(span[8..]), BinaryPrimitives.ReadInt64LittleEndian(span[12..]), at + Header, length));
+            at += Header + length;
+        }
     }
 
     private IntakeLane LaneOf(string queue)

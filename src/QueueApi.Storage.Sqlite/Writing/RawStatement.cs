@@ -93,6 +93,28 @@ internal sealed class RawStatement : IDisposable
         }
     }
 
+    /// <summary>
+    /// Steps to the next result row, for a reader that pulls rows (two statements merged in order); false at the end.
+    /// The caller resets it (<see cref="Reset"/>) when done with it, or reads on from where it is.
+    /// </summary>
+    public bool Next()
+    {
+        var rc = raw.sqlite3_step(_statement);
+        if (rc == raw.SQLITE_ROW)
+        {
+            return true;
+        }
+
+        Check(_db, rc);
+        return false;
+    }
+
+    /// <summary>The current row's columns, between a <see cref="Next"/> that returned true and the next step.</summary>
+    public sqlite3_stmt Row => _statement;
+
+    /// <summary>Makes a pulled statement ready for the next run (rebinding what changes).</summary>
+    public void Reset() => raw.sqlite3_reset(_statement);
+
     /// <summary>Runs SQL without results (BEGIN, COMMIT, ROLLBACK).</summary>
     public static void Execute(sqlite3 db, string sql) => Check(db, raw.sqlite3_exec(db, sql));
 

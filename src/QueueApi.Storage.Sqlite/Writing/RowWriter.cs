@@ -34,7 +34,9 @@ internal sealed class RowWriter : IDisposable
     private readonly RawStatement _delete;
     private readonly RawStatement _paused;
     private readonly RawStatement _count;
-    private readonly IntakeLog? _intake;
+    // Always there: a file may hold packed rows (from a run with PackIntake on) whatever this run packs.
+    private readonly IntakeLog _intake;
+    private readonly bool _pack;
 
     // Parameters by position: ?1 queue, ?2 id_ms, ?3 id_seq, then each statement's own.
     /// <param name="connection">The writer's handle; only the writer's thread uses it.</param>
@@ -57,11 +59,15 @@ internal sealed class RowWriter : IDisposable
         _delete = new(connection, "DELETE FROM messages" + ByKey);
         _paused = new(connection, "INSERT INTO queues (queue, paused) VALUES (?1, ?2) ON CONFLICT (queue) DO UPDATE SET paused = excluded.paused");
         _count = new(connection, "INSERT INTO books (queue, counter, value) VALUES (?1, ?2, ?3) ON CONFLICT (queue, counter) DO UPDATE SET value = value + excluded.value");
-        _intake = pack ? new IntakeLog(connection, InsertPacked) : null;
+        _intake = new IntakeLog(connection, InsertPacked);
+        _pack = pack;
     }
 
     /// <summary>Messages in packed intake rows not yet expanded, as of the last commit.</summary>
-    public long PackedPending => _intake?.Pending ?? 0;
+    public long PackedPending => _intake.Pending;
+
+    /// <summary>Start-up, before the first group: the packed rows an earlier run left join the index (see <see cref="IntakeLog.LoadIndex"/>).</summary>
+    public void LoadPacked() => _intake.LoadIndex();
 
     /// <summary>Finished rows (succeeded, failed, dropped) stored per queue, as of the last commit.</summary>
     public Dictionary<string, long> Finished { get; } = new(StringComparer.Ordinal);
@@ -84,10 +90,10 @@ internal sealed class RowWriter : IDisposable
 
     public void Apply(in WriteOp op)
     {
-        if (op.Kind is not (WriteKind.Insert or WriteKind.SetPaused or WriteKind.Count))
+        if (op.Kind is not (WriteKind.Insert or WriteKind.SetPaused or WriteKind.Count or WriteKind.ExpandPacked))
         {
             // A change to a message whose insert may sit in a packed row: that row becomes message rows first.
-            _intake?.Touch(op.Queue, op.IdMs, op.IdSeq);
+            _intake.Touch(op.Queue, op.IdMs, op.IdSeq);
         }
 
         switch (op.Kind)
@@ -134,6 +140,9 @@ internal sealed class RowWriter : IDisposable
             case WriteKind.Count:
                 AddBooks(op.Queue, op.Text!, op.Number);
                 break;
+            case WriteKind.ExpandPacked:
+                _intake.ExpandQueue(op.Queue);
+                break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(op), op.Kind, "Unknown write.");
         }
@@ -148,26 +157,25 @@ internal sealed class RowWriter : IDisposable
     /// </summary>
     public void InsertPlain(ReadOnlySpan<WriteOp> ops)
     {
-        if (_intake is null)
+        if (_pack)
         {
-            InsertRows(ops);
+            _intake.Pack(ops);
         }
         else
         {
-            _intake.Pack(ops);
+            InsertRows(ops);
         }
 
         AddBooks(ops[0].Queue, WriteOp.Accepted, ops.Length);
     }
 
-    /// <summary>Opening the file: expands what an earlier run left packed, in one transaction; the number of packed rows.</summary>
-    public int ExpandPacked()
+    /// <summary>Opening the file: expands the rows a version-4 file left packed (they have no id bounds), in one transaction; how many.</summary>
+    public int ExpandUnbounded()
     {
-        using var intake = new IntakeLog(_db, InsertPacked);
         Begin();
         try
         {
-            var n = intake.ExpandAll();
+            var n = _intake.ExpandUnbounded();
             Commit();
             return n;
         }
@@ -247,7 +255,7 @@ internal sealed class RowWriter : IDisposable
         Merge(_finishedDelta, Finished);
         Merge(_deadDelta, Dead);
         _books.Clear();
-        _intake?.Committed();
+        _intake.Committed();
     }
 
     /// <summary>The group rolled back: forget what it would have counted.</summary>
@@ -256,7 +264,7 @@ internal sealed class RowWriter : IDisposable
         _finishedDelta.Clear();
         _deadDelta.Clear();
         _books.Clear();
-        _intake?.RolledBack();
+        _intake.RolledBack();
     }
 
     public void Dispose()
@@ -266,7 +274,7 @@ internal sealed class RowWriter : IDisposable
             statement.Dispose();
         }
 
-        _intake?.Dispose();
+        _intake.Dispose();
     }
 
     private IEnumerable<RawStatement> Statements() => [_insert, .. _insertRuns, _insertExtras, _key, _pruneKeys, _claim, _retry, _finish, _release, _crash, _requeue, _delete, _paused, _count];

@@ -13,6 +13,7 @@ public enum WriteKind
     DeleteDeadLetter,
     SetPaused,
     Count,
+    ExpandPacked,
 }
 
 /// <summary>
@@ -83,6 +84,9 @@ public readonly record struct WriteOp(WriteKind Kind, long IdMs, uint IdSeq, str
 
     /// <summary>Moves a counter of the books by <paramref name="delta"/>.</summary>
     public static WriteOp Count(string queue, string counter, long delta) => new(WriteKind.Count, 0, 0, queue) { Text = counter, Number = delta };
+
+    /// <summary>Every packed intake row of the queue becomes message rows (no books move: they were counted when packed).</summary>
+    public static WriteOp ExpandPacked(string queue) => new(WriteKind.ExpandPacked, 0, 0, queue);
 
     /// <summary>The counter a finish moves.</summary>
     internal static string CounterOf(StoredStatus status, string? reason) => status switch
