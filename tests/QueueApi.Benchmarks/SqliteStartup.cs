@@ -43,7 +43,8 @@ internal static class SqliteStartup
                 clock.Stop();
                 Console.WriteLine(
                     $"sqlite: start-up (lock, check, migrate, recover, rebuild the line) with {store.QueuedCount:N0} queued: {clock.Elapsed.TotalSeconds:N2} s, " +
-                    $"resident {before / 1e6:N0} MB before -> {Resident() / 1e6:N0} MB with the queue loaded");
+                    $"resident {before / 1e6:N0} MB before -> {Resident() / 1e6:N0} MB with the queue loaded " +
+                    $"(managed heap {GC.GetGCMemoryInfo().HeapSizeBytes / 1e6:N0} MB, of it fragmented {GC.GetGCMemoryInfo().FragmentedBytes / 1e6:N0} MB)");
                 GC.KeepAlive(store);
             }
 

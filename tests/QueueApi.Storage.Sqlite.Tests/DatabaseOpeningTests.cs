@@ -89,6 +89,27 @@ public sealed class DatabaseOpeningTests
         Assert.Equal(Engine.Messages.MessagePriority.Default, message!.Priority);
     }
 
+    /// <summary>Version 4 packed rows without id bounds: the migration keeps them and the open expands them into message rows.</summary>
+    [Fact]
+    public void AVersion4FileWithPackedRowsMigratesAndItsPackedMessagesAreKept()
+    {
+        using var temp = new TempDatabase();
+        // Two messages packed as version 4 wrote them: per message id_ms, id_seq, enqueued_at, payload length, payload.
+        WriteOldFile(
+            temp,
+            4,
+            "INSERT INTO intake (queue, count, rows) VALUES ('q', 2, x'0068E5CF8B010000010000000100000000000000020000007B7D0068E5CF8B010000020000000200000000000000020000007B7D');",
+            "INSERT INTO books (queue, counter, value) VALUES ('q', 'accepted', 2);");
+
+        using var storage = new Queues.SqliteStorage(temp.Options, temp.Folder, TimeProvider.System);
+        var store = storage.Open("q", new Engine.Configuration.QueueOptions());
+        var slot = new Engine.Storage.WorkerSlot(0, "q-1");
+        Assert.True(store.TryClaimNow(slot, out var first));
+        Assert.True(store.TryClaimNow(slot, out var second));
+        Assert.Equal(("{}", 1L, 2L), (System.Text.Encoding.UTF8.GetString(first!.Payload), first.EnqueuedAt.UtcTicks, second!.EnqueuedAt.UtcTicks));
+        Assert.Equal((2L, 0), (store.Counts().Accepted, store.Counts().Queued));
+    }
+
     [Fact]
     public void AFileThatIsNotADatabaseIsRefusedWithItsNameAndNeverWiped()
     {

@@ -87,13 +87,25 @@ internal static class Schema
         """,
 
         // 5: a packed row's smallest and largest message id, so that a start reads packed messages in place, in id
-        // order, and the writer indexes the rows without reading their blobs. Rows a version-4 file left packed have
-        // none: they are expanded into messages rows when the file is opened (SqliteDatabase.CheckAndMigrate).
+        // order, and the writer indexes the rows without reading their blobs. The table is made anew so that the
+        // bounds come before the blob in each record: columns added at the end would lie behind the blob's overflow
+        // pages, and reading them would read every blob (a start with a packed backlog read the whole file twice).
+        // Rows a version-4 file left packed have no bounds: they are expanded into messages rows when the file is
+        // opened (SqliteDatabase.CheckAndMigrate).
         """
-        ALTER TABLE intake ADD COLUMN first_ms INTEGER;
-        ALTER TABLE intake ADD COLUMN first_seq INTEGER;
-        ALTER TABLE intake ADD COLUMN last_ms INTEGER;
-        ALTER TABLE intake ADD COLUMN last_seq INTEGER;
+        CREATE TABLE intake_v5 (
+            id INTEGER PRIMARY KEY,
+            queue TEXT NOT NULL,
+            count INTEGER NOT NULL,
+            first_ms INTEGER,
+            first_seq INTEGER,
+            last_ms INTEGER,
+            last_seq INTEGER,
+            rows BLOB NOT NULL
+        );
+        INSERT INTO intake_v5 (id, queue, count, rows) SELECT id, queue, count, rows FROM intake;
+        DROP TABLE intake;
+        ALTER TABLE intake_v5 RENAME TO intake;
         """,
     ];
 
