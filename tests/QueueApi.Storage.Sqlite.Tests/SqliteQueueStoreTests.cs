@@ -212,7 +212,8 @@ public sealed class SqliteQueueStoreTests : IDisposable
         }
 
         using var reopened = Storage();
-        var smaller = reopened.Open("q", new QueueOptions { Capacity = 2, PriorityAging = aging });
+        // Room for three: the third is a default-priority message, which packing keeps in a packed row.
+        var smaller = reopened.Open("q", new QueueOptions { Capacity = 3, PriorityAging = aging });
 
         var loaded = new List<string>();
         while (smaller.TryClaimNow(W0, out var m))
@@ -220,7 +221,7 @@ public sealed class SqliteQueueStoreTests : IDisposable
             loaded.Add(System.Text.Encoding.UTF8.GetString(m!.Payload));
         }
 
-        Assert.Equal(agingSeconds == 0 ? ["\"urgent\"", "\"a\""] : ["\"old low\"", "\"urgent\""], loaded);
+        Assert.Equal(agingSeconds == 0 ? ["\"urgent\"", "\"a\"", "\"b\""] : ["\"old low\"", "\"urgent\"", "\"a\""], loaded);
         Assert.Equal(5, smaller.Counts().Accepted);
     }
 

@@ -37,7 +37,7 @@ internal sealed class TempDatabase : IDisposable
 
     /// <summary>
     /// The queue's active messages as stored right now: message rows, plus those still packed in intake rows
-    /// (which become message rows at the next open, or when first touched).
+    /// (which become message rows when one of their messages is first touched).
     /// </summary>
     public static long CountStored(SqliteDatabase database, string queue)
     {

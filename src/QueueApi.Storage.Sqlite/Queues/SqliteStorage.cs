@@ -74,10 +74,9 @@ public sealed class SqliteStorage : IMessageStorage
         var stored = _state.CountActive(queueName);
         // More than fits: the most urgent are loaded, as a claim would take them; the rest wait for a start with room.
         DateTimeOffset? urgentFirst = stored > options.Capacity ? now : null;
-        // The urgency order is SQL's, over message rows: the queue's packed messages become rows first (a rare start).
-        if (urgentFirst is not null && !_writer.Write(WriteOp.ExpandPacked(queueName)).Wait(ExpandWait))
+        if (urgentFirst is not null)
         {
-            throw new TimeoutException($"Expanding the packed messages of queue '{queueName}' took longer than {ExpandWait.TotalMinutes} minutes.");
+            ExpandPacked(queueName);
         }
 
         _state.ReadActive(queueName, options.Capacity, row =>
@@ -131,6 +130,24 @@ public sealed class SqliteStorage : IMessageStorage
         }
 
         return store;
+    }
+
+    /// <summary>
+    /// A start that loads the most urgent first: that order is SQL's, over message rows, so the queue's packed
+    /// messages become rows first (a rare start). A failure is a refusal to start that names the file, like any other.
+    /// </summary>
+    private void ExpandPacked(string queueName)
+    {
+        try
+        {
+            // Ahead of the intake, and completed on the writer's own thread: this thread blocks, the pool need not help.
+            _writer.WriteAhead(WriteOp.ExpandPacked(queueName)).WaitAsync(ExpandWait).GetAwaiter().GetResult();
+        }
+        catch (Exception ex) when (ex is TimeoutException or SqliteStorageException)
+        {
+            throw new StorageStartupException(
+                $"The database file '{Path}' could not have queue '{queueName}''s packed messages expanded ({ex.Message.TrimEnd('.')}): free disk space, or raise the queue's Capacity above what it holds.", ex);
+        }
     }
 
     public ValueTask<StorageHealth> CheckHealthAsync(CancellationToken cancellationToken)

@@ -61,7 +61,16 @@ public sealed class StoredState(SqliteDatabase database) : IDisposable
                 break;
             }
 
-            if (hasPacked && (!hasRow || next.CompareTo(new IntakeKey(raw.sqlite3_column_int64(statement.Row, 0), (uint)raw.sqlite3_column_int64(statement.Row, 1))) < 0))
+            var order = !hasPacked ? 1 : !hasRow ? -1 : next.CompareTo(new IntakeKey(raw.sqlite3_column_int64(statement.Row, 0), (uint)raw.sqlite3_column_int64(statement.Row, 1)));
+            if (order == 0)
+            {
+                // Never written so (an expansion deletes its packed row in the same transaction); should it be, the
+                // row is what later writes changed, and the message is loaded once.
+                packed!.Take();
+                continue;
+            }
+
+            if (order < 0)
             {
                 each(packed!.Take());
             }

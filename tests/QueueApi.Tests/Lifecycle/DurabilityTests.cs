@@ -57,7 +57,7 @@ public sealed class DurabilityTests : IDisposable
 
     /// <summary>
     /// With the queue paused nothing is claimed, so with PackIntake on every accepted message is still in a packed
-    /// intake row (a batch's, or a group of singles') when the process dies: the restart expands them and each runs.
+    /// intake row (a batch's, or a group of singles') when the process dies: the restart reads them in place and each runs.
     /// </summary>
     [Theory]
     [InlineData(true)]
