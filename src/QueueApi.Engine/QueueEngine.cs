@@ -198,9 +198,11 @@ public sealed partial class QueueEngine : IDisposable
             Start();
         }
 
-        var already = !_supervisor.TryRequestStop(mode, reason);
+        // Counted before the stop is set going: an immediate stop cancels the running handlers at once, and a count
+        // taken after could miss a message its worker had already settled (a CI run saw 1 of 2).
         var queued = _queueList.Sum(q => (long)q.Store.QueuedCount);
         var inFlight = _queueList.Sum(q => q.Counts() is var c ? (long)c.InFlight + c.Retrying : 0);
+        var already = !_supervisor.TryRequestStop(mode, reason);
         return new ShutdownAccepted(life.Mode ?? mode, already, queued, inFlight, life.Deadline);
     }
 

@@ -81,8 +81,7 @@ public sealed class QueueEngineConstructionTests
         });
         Assert.Equal(EnqueueStatus.Accepted, engine.Enqueue("a", TestEngine.Json("{}"), out var retrying));
         var running = engine.Enqueue();
-        // The queues' books, which the stop request reads, not only the messages' status: a message shows Retrying a
-        // moment before its queue counts it so (a CI run once caught that moment, and the stop counted 1).
+        // The queues' books, which the stop request reads, not only the messages' status.
         TestEngine.WaitFor(
             () => retrying!.Status == MessageStatus.Retrying && running.Status == MessageStatus.Processing
                 && engine.Queues.Sum(q => q.Counts() is var c ? c.InFlight + c.Retrying : 0) == 2,
