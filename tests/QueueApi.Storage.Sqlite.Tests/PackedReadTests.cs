@@ -31,7 +31,7 @@ public sealed class PackedReadTests
         while (packed.TryPeek(out _))
         {
             most = Math.Max(most, packed.Buffered);
-            read.Add(packed.Take().IdMs);
+            read.Add(packed.Pop().IdMs);
         }
 
         Assert.Equal(messages.Select(m => m.IdMs), read);

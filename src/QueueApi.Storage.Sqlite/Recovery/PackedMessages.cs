@@ -44,8 +44,8 @@ internal sealed class PackedMessages : IDisposable
         return _heap.TryPeek(out _, out key);
     }
 
-    /// <summary>Hands out the message <see cref="TryPeek"/> named.</summary>
-    public ActiveRow Take() => _heap.Dequeue();
+    /// <summary>Hands out the message <see cref="TryPeek"/> named (from memory: it never waits).</summary>
+    public ActiveRow Pop() => _heap.Dequeue();
 
     // Stryker disable Statement : freeing the statements changes nothing a test can see (the connection closes next)
     public void Dispose()

@@ -66,13 +66,13 @@ public sealed class StoredState(SqliteDatabase database) : IDisposable
             {
                 // Never written so (an expansion deletes its packed row in the same transaction); should it be, the
                 // row is what later writes changed, and the message is loaded once.
-                packed!.Take();
+                packed!.Pop();
                 continue;
             }
 
             if (order < 0)
             {
-                each(packed!.Take());
+                each(packed!.Pop());
             }
             else
             {
