@@ -88,10 +88,13 @@ internal sealed class ScriptedScheduleStore : IScheduleStore
 
     public int RecordCalls => Volatile.Read(ref _recordCalls);
 
-    /// <summary>Runs once, just before the next batch of claims is decided (another replica acting meanwhile).</summary>
-    public Action? BeforeClaim { get => _beforeClaim; set => _beforeClaim = value; }
+    /// <summary>
+    /// Runs once, just before the next batch of claims is decided (another replica acting meanwhile). Claims made
+    /// meanwhile on other threads wait until it has run: taking it and running it are one step for them.
+    /// </summary>
+    public Action? BeforeClaim { get; set; }
 
-    private Action? _beforeClaim;
+    private readonly Lock _beforeClaimGate = new();
 
     public Exception? ClaimFault { get; set; }
 
@@ -143,7 +146,15 @@ internal sealed class ScriptedScheduleStore : IScheduleStore
 
     public async ValueTask<IReadOnlyList<bool>> TryClaimManyAsync(IReadOnlyList<ScheduleClaim> claims, CancellationToken cancellationToken)
     {
-        Interlocked.Exchange(ref _beforeClaim, null)?.Invoke();
+        lock (_beforeClaimGate)
+        {
+            // Under load a claim that only took the action could be overtaken by a chunk that claims, enqueues and
+            // starts the next chunk before the action ran (CI saw a stop arrive after all five chunks had started).
+            var before = BeforeClaim;
+            BeforeClaim = null;
+            before?.Invoke();
+        }
+
         if (ClaimFault is { } fault)
         {
             throw fault;
