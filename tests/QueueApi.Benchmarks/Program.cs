@@ -38,7 +38,10 @@ switch (mode)
     case "host":
         return IngressHost.Run(rest);
     case "sqlite":
-        SqliteStartup.Run(pack: args.Length > 1 && args[1] == "packed");
+        SqliteStartup.Run(pack: rest.Contains("packed"), batch: rest.FirstOrDefault(a => a != "packed") is { } size ? int.Parse(size, System.Globalization.CultureInfo.InvariantCulture) : 1_000);
+        return 0;
+    case "sqlite-start":
+        SqliteStartup.Start(rest[0], pack: rest.Contains("packed"));
         return 0;
     case "sqlite-intake":
         SqliteIntake.Run(rest);
@@ -60,7 +63,7 @@ switch (mode)
         PriorityLanes.Run();
         return 0;
     default:
-        Console.Error.WriteLine($"Unknown mode '{mode}'. Use: handoff | split | lifecycle | memory | scheduled | recurring | priorities | sqlite [packed] | sqlite-intake | all | host | postgres | recurring-postgres | recurring-sqlite");
+        Console.Error.WriteLine($"Unknown mode '{mode}'. Use: handoff | split | lifecycle | memory | scheduled | recurring | priorities | sqlite [packed] [batch] | sqlite-intake | all | host | postgres | recurring-postgres | recurring-sqlite");
         return 2;
 }
 

@@ -49,6 +49,12 @@ public sealed class GroupCommitWriter : IDisposable
         // counts read at start use an ordinary connection (rare, and never at the same time: one thread).
         _connection = database.OpenConnection();
         _handle = database.OpenWriterHandle();
+        // What an earlier run left packed stays packed: indexed here, read in place by the start's queue loads. Indexed
+        // with SQLite's default 2 MB cache: the scan reads the whole intake table once (with small packed rows, tens of
+        // MB), and memory the cache took for it would stay resident for good.
+        _rows = new RowWriter(_handle, database.PackIntake);
+        _rows.LoadPacked();
+
         // 32 MiB of page cache for the handle that writes: the right edge where inserts land and the left edge
         // where claims and finishes update stay in memory even with a million rows queued.
         RawStatement.Execute(_handle, $"PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = {Checkpointer.BackstopPages};");
@@ -57,10 +63,6 @@ public sealed class GroupCommitWriter : IDisposable
             backstop.CommandText = $"PRAGMA wal_autocheckpoint = {Checkpointer.BackstopPages};";
             backstop.ExecuteNonQuery();
         }
-
-        // What an earlier run left packed stays packed: indexed here, read in place by the start's queue loads.
-        _rows = new RowWriter(_handle, database.PackIntake);
-        _rows.LoadPacked();
 
         _checkpointer = new Checkpointer(database);
         _pruner = new RetentionPruner(database.Path, _connection, _rows);
