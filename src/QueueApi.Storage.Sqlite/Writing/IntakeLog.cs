@@ -81,14 +81,7 @@ internal sealed class IntakeLog : IDisposable
     public void Touch(string queue, long idMs, uint idSeq)
     {
         var key = new IntakeKey(idMs, idSeq);
-        // Packed earlier in this very group (a caller that sends an insert and its claim together): not indexed yet.
-        foreach (var row in _added)
-        {
-            if (!row.Expanded && string.Equals(row.Queue, queue, StringComparison.Ordinal) && row.Min.CompareTo(key) <= 0 && row.Max.CompareTo(key) >= 0)
-            {
-                Expand(row);
-            }
-        }
+        ExpandAdded(queue, key);
 
         if (Pending == 0 || !_lanes.TryGetValue(queue, out var lane))
         {
@@ -123,17 +116,26 @@ internal sealed class IntakeLog : IDisposable
     /// <summary>Every packed row of the queue becomes message rows (a start that loads the most urgent first reads rows only).</summary>
     public void ExpandQueue(string queue)
     {
-        foreach (var row in _added)
+        ExpandAdded(queue, key: null);
+        if (_lanes.TryGetValue(queue, out var lane))
         {
-            if (!row.Expanded && string.Equals(row.Queue, queue, StringComparison.Ordinal))
+            foreach (var row in lane.Open())
             {
                 Expand(row);
             }
         }
+    }
 
-        if (_lanes.TryGetValue(queue, out var lane))
+    /// <summary>
+    /// Expands the queue's rows packed earlier in this very group (a caller that sends an insert and its claim
+    /// together), which are not indexed yet: those that may hold <paramref name="key"/>, or all of them.
+    /// </summary>
+    private void ExpandAdded(string queue, IntakeKey? key)
+    {
+        foreach (var row in _added)
         {
-            foreach (var row in lane.Open())
+            if (!row.Expanded && string.Equals(row.Queue, queue, StringComparison.Ordinal) &&
+                (key is not { } k || (row.Min.CompareTo(k) <= 0 && row.Max.CompareTo(k) >= 0)))
             {
                 Expand(row);
             }
