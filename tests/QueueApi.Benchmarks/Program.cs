@@ -10,6 +10,8 @@ using QueueApi.Benchmarks;
 // postgres: the PostgreSQL store end to end, claim and complete per replica (needs a server, see PostgresThroughput.cs);
 // recurring-postgres [N]: N schedules (10,000) due in one second on the PostgreSQL stores, 1 and 3 replicas (PostgresScheduleBurst.cs);
 // recurring-sqlite [N]: N schedules (10,000) due in one second on the SQLite stores, the default (SqliteScheduleBurst.cs).
+// sqlite [packed] [batch]: a million queued through the writer (packed: batch messages a row, 1,000), a start-up timed in a
+// fresh process (sqlite-start FOLDER [packed], started by it), then a million processed (SqliteStartup.cs).
 var mode = args.Length > 0 ? args[0].ToLowerInvariant() : "handoff";
 var rest = args.Skip(1).ToArray();
 switch (mode)
