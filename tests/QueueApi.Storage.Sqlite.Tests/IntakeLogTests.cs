@@ -184,6 +184,36 @@ public sealed class IntakeLogTests
         Assert.Equal(0, writer.PackedPending);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task AChangeInTheSameGroupExpandsOnlyTheRowPackedThereThatHoldsItsMessage(int changed)
+    {
+        using var temp = new TempDatabase();
+        temp.Options.PackIntake = true;
+        using var database = temp.Open();
+        using var writer = new GroupCommitWriter(database);
+        var m = Enumerable.Range(0, 6).Select(_ => TempDatabase.Message()).ToArray();
+        using var hold = new ManualResetEventSlim(false);
+        writer.HoldGroups = hold;
+
+        // One group: two batches packed a row each, then a claim of the first batch's first, middle or last message.
+        var first = writer.Write(m[..3].Select(WriteOp.Insert).ToArray());
+        var second = writer.Write(m[3..].Select(WriteOp.Insert).ToArray());
+        var claim = writer.Write(WriteOp.Claim(m[changed].IdMs, m[changed].IdSeq, "q", 1, 5, "q-0"));
+        hold.Set();
+        await Task.WhenAll(first, second, claim).WaitAsync(Bound, TestContext.Current.CancellationToken);
+
+        Assert.Equal(1, writer.Transactions);
+        // The second batch's row does not hold the message: it stays packed.
+        Assert.Equal((1L, 3L), (Scalar(database, "SELECT count(*) FROM intake"), Scalar(database, "SELECT sum(count) FROM intake")));
+        Assert.Equal(
+            m[..3].Select((x, i) => (x.IdMs, i == changed ? 1L : 0L)),
+            Rows(database, "SELECT id_ms, status FROM messages ORDER BY id_ms").Select(r => ((long)r.Item1, r.Item2)));
+        Assert.Equal(3, writer.PackedPending);
+    }
+
     [Fact]
     public async Task AListThatIsNotAnArrayIsPackedToo()
     {
