@@ -167,14 +167,12 @@ public sealed class IntakeLogTests
         using var database = temp.Open();
         using var writer = new GroupCommitWriter(database);
         var m = Enumerable.Range(0, 2).Select(_ => TempDatabase.Message()).ToArray();
-        using var hold = new ManualResetEventSlim(false);
-        writer.HoldGroups = hold;
 
         // Two units in one group: the batch's insert, then a claim and a finish of one of its messages.
-        var inserts = writer.Write(new[] { WriteOp.Insert(m[0]), WriteOp.Insert(m[1]) });
-        var changes = writer.Write(new[] { WriteOp.Claim(m[0].IdMs, m[0].IdSeq, "q", 1, 5, "q-0"), WriteOp.Finish(m[0].IdMs, m[0].IdSeq, "q", StoredStatus.Succeeded, 6, null) });
-        hold.Set();
-        await Task.WhenAll(inserts, changes).WaitAsync(Bound, TestContext.Current.CancellationToken);
+        await InOneGroup(
+            writer,
+            [WriteOp.Insert(m[0]), WriteOp.Insert(m[1])],
+            [WriteOp.Claim(m[0].IdMs, m[0].IdSeq, "q", 1, 5, "q-0"), WriteOp.Finish(m[0].IdMs, m[0].IdSeq, "q", StoredStatus.Succeeded, 6, null)]);
 
         Assert.Equal(1, writer.Transactions);
         Assert.Equal(0L, Scalar(database, "SELECT count(*) FROM intake"));
@@ -195,15 +193,9 @@ public sealed class IntakeLogTests
         using var database = temp.Open();
         using var writer = new GroupCommitWriter(database);
         var m = Enumerable.Range(0, 6).Select(_ => TempDatabase.Message()).ToArray();
-        using var hold = new ManualResetEventSlim(false);
-        writer.HoldGroups = hold;
 
         // One group: two batches packed a row each, then a claim of the first batch's first, middle or last message.
-        var first = writer.Write(m[..3].Select(WriteOp.Insert).ToArray());
-        var second = writer.Write(m[3..].Select(WriteOp.Insert).ToArray());
-        var claim = writer.Write(WriteOp.Claim(m[changed].IdMs, m[changed].IdSeq, "q", 1, 5, "q-0"));
-        hold.Set();
-        await Task.WhenAll(first, second, claim).WaitAsync(Bound, TestContext.Current.CancellationToken);
+        await InOneGroup(writer, [.. m[..3].Select(WriteOp.Insert)], [.. m[3..].Select(WriteOp.Insert)], [WriteOp.Claim(m[changed].IdMs, m[changed].IdSeq, "q", 1, 5, "q-0")]);
 
         Assert.Equal(1, writer.Transactions);
         // The second batch's row does not hold the message: it stays packed.
@@ -285,6 +277,17 @@ public sealed class IntakeLogTests
     }
 
     // Read on a connection of its own: what was committed.
+    /// <summary>Writes the units in one group: the writer holds its next group until all of them are queued.</summary>
+    private static async Task InOneGroup(GroupCommitWriter writer, params WriteOp[][] units)
+    {
+        using var hold = new ManualResetEventSlim(false);
+        writer.HoldGroups = hold;
+        var written = units.Select(writer.Write).ToArray();
+        hold.Set();
+        await Task.WhenAll(written).WaitAsync(Bound, TestContext.Current.CancellationToken);
+        writer.HoldGroups = null;
+    }
+
     private static long Scalar(SqliteDatabase database, string sql)
     {
         using var connection = database.OpenConnection();
