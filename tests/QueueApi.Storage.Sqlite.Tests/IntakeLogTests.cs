@@ -276,18 +276,26 @@ public sealed class IntakeLogTests
         Assert.Equal((0L, 5L), (Scalar(database, "SELECT count(*) FROM intake"), Scalar(database, "SELECT count(*) FROM messages")));
     }
 
-    // Read on a connection of its own: what was committed.
     /// <summary>Writes the units in one group: the writer holds its next group until all of them are queued.</summary>
     private static async Task InOneGroup(GroupCommitWriter writer, params WriteOp[][] units)
     {
         using var hold = new ManualResetEventSlim(false);
         writer.HoldGroups = hold;
-        var written = units.Select(writer.Write).ToArray();
-        hold.Set();
-        await Task.WhenAll(written).WaitAsync(Bound, TestContext.Current.CancellationToken);
-        writer.HoldGroups = null;
+        try
+        {
+            var written = units.Select(writer.Write).ToArray();
+            hold.Set();
+            await Task.WhenAll(written).WaitAsync(Bound, TestContext.Current.CancellationToken);
+        }
+        finally
+        {
+            // Before the event is disposed: a writer still running must not wait on it.
+            hold.Set();
+            writer.HoldGroups = null;
+        }
     }
 
+    // Read on a connection of its own: what was committed.
     private static long Scalar(SqliteDatabase database, string sql)
     {
         using var connection = database.OpenConnection();
